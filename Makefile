@@ -1,0 +1,38 @@
+# Two entry points for people (`make demo`, `make test`) and one for the UI (`make ui`).
+# Every target creates .venv itself and installs with the pinned constraints, so a fresh clone
+# with only Python 3.11 and git is enough.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+CONSTRAINTS := constraints/constraints-3.11.txt
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) | cksum | cut -d" " -f1)
+
+.PHONY: venv demo test lint typecheck unit ui benchmarks clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -c $(CONSTRAINTS) -e ".[test]"
+	@rm -f $(VENV)/.installed-* && touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck unit
+
+demo: venv
+	AIRFLOW_HOME=$(CURDIR)/.airflow $(BIN)/airflow providers list
+
+clean:
+	rm -rf $(VENV) .airflow .mypy_cache .pytest_cache .ruff_cache
