@@ -23,6 +23,10 @@ class Clock(Protocol):
         """Real seconds that pass while this clock advances by ``delta`` (never negative)."""
         ...
 
+    def at(self, wall: datetime) -> datetime:
+        """This clock's time at the real instant ``wall`` (e.g. when a task first started)."""
+        ...
+
 
 class SystemClock:
     """The real time."""
@@ -32,6 +36,9 @@ class SystemClock:
 
     def wall_seconds(self, delta: timedelta) -> float:
         return max(0.0, delta.total_seconds())
+
+    def at(self, wall: datetime) -> datetime:
+        return as_utc(wall, "wall")
 
     def __repr__(self) -> str:
         return "SystemClock()"
@@ -55,6 +62,10 @@ class ManualClock:
     def wall_seconds(self, delta: timedelta) -> float:
         return max(0.0, delta.total_seconds())
 
+    def at(self, wall: datetime) -> datetime:
+        """A manual clock has no relation to real time: every instant maps to its current time."""
+        return self.current
+
 
 @dataclass(frozen=True)
 class ScaledClock:
@@ -74,7 +85,10 @@ class ScaledClock:
             raise ValueError(f"speed must be > 0, got {self.speed!r}")
 
     def now(self) -> datetime:
-        elapsed = self._wall.now().timestamp() - self.wall_origin
+        return self.at(self._wall.now())
+
+    def at(self, wall: datetime) -> datetime:
+        elapsed = as_utc(wall, "wall").timestamp() - self.wall_origin
         return self.origin + timedelta(seconds=elapsed * self.speed)
 
     def wall_seconds(self, delta: timedelta) -> float:
