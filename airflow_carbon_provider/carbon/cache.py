@@ -1,0 +1,107 @@
+"""Process-wide TTL cache with single-flight: concurrent identical requests share one HTTP call.
+
+A thousand deferred sensors polling ten zones through one triggerer therefore make at most ten requests per
+poll interval. Keys never hold secrets: sources put a credential fingerprint in them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from airflow_carbon_provider.carbon.clock import Clock, SystemClock
+
+T = TypeVar("T")
+CacheKey = tuple[Hashable, ...]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: Any
+    expires: datetime
+
+
+class TtlCache:
+    """Values expire after a per-value TTL measured on ``clock``; failures are never cached."""
+
+    def __init__(self, clock: Clock | None = None, max_entries: int = 4096) -> None:
+        if max_entries < 1:
+            raise ValueError(f"max_entries must be >= 1, got {max_entries}")
+        self.clock: Clock = clock or SystemClock()
+        self.max_entries = max_entries
+        self._entries: dict[CacheKey, _Entry] = {}
+        self._flights: dict[tuple[int, CacheKey], asyncio.Task[Any]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def invalidate(self, key: CacheKey) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
+    async def get_or_fetch(
+        self,
+        key: CacheKey,
+        fetch: Callable[[], Awaitable[T]],
+        ttl: Callable[[T, datetime], timedelta],
+    ) -> T:
+        """The cached value for ``key``, or the result of one shared ``fetch()`` kept for ``ttl(value, now)``."""
+        loop = asyncio.get_running_loop()
+        flight_key = (id(loop), key)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.expires > self.clock.now():
+                value: T = entry.value
+                return value
+            task = self._flights.get(flight_key)
+            if task is None:
+                task = loop.create_task(self._fetch_and_store(key, fetch, ttl))
+                self._flights[flight_key] = task
+                task.add_done_callback(lambda done: self._landed(flight_key, done))
+        # shield: one waiter being cancelled must not cancel the request the others share
+        result: T = await asyncio.shield(task)
+        return result
+
+    async def _fetch_and_store(
+        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T, datetime], timedelta]
+    ) -> T:
+        value = await fetch()
+        now = self.clock.now()
+        lifetime = ttl(value, now)
+        if lifetime > timedelta(0):
+            with self._lock:
+                self._entries[key] = _Entry(value, now + lifetime)
+                self._evict(now)
+        return value
+
+    def _landed(self, flight_key: tuple[int, CacheKey], task: asyncio.Task[Any]) -> None:
+        with self._lock:
+            self._flights.pop(flight_key, None)
+        if not task.cancelled():
+            task.exception()  # retrieved here so an error nobody waits for is not reported as "never retrieved"
+
+    def _evict(self, now: datetime) -> None:
+        if len(self._entries) <= self.max_entries:
+            return
+        for stale in [k for k, e in self._entries.items() if e.expires <= now]:
+            del self._entries[stale]
+        while len(self._entries) > self.max_entries:
+            del self._entries[min(self._entries, key=lambda k: self._entries[k].expires)]
+
+
+def ttl_until_end(end: datetime, now: datetime, floor: timedelta, cap: timedelta) -> timedelta:
+    """Keep a "latest" value until its interval ends, but at least ``floor`` and at most ``cap``."""
+    return max(floor, min(cap, end - now))
+
+
+PROCESS_CACHE = TtlCache()
+"""Shared by every source in this process (a worker or the triggerer) unless a test injects its own."""

@@ -1,0 +1,121 @@
+"""Replay a recorded carbon-intensity series as if it were live: the embedded default (no key, no network).
+
+"Now" comes from the source's clock (usually a :class:`ScaledClock` anchored in the data), so a demo can
+replay a day in minutes. Its forecast is the recorded future itself: perfect knowledge, flagged as such.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import functools
+import re
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from airflow_carbon_provider.carbon.clock import Clock, ScaledClock, SystemClock, wall_now
+from airflow_carbon_provider.carbon.csv_series import load_series
+from airflow_carbon_provider.carbon.errors import CarbonSourceError, ZoneUnknownError
+from airflow_carbon_provider.carbon.sources.base import check_horizon, check_window, overlapping
+
+if TYPE_CHECKING:
+    from airflow_carbon_provider.carbon.readings import Reading
+
+DATA_PACKAGE = "airflow_carbon_provider.carbon.data"
+DEFAULT_ZONE = "ES"
+BUNDLED_NAME = re.compile(r"^(?P<zone>.+)_(?P<year>\d{4})\.csv$")
+PERFECT_KNOWLEDGE = "perfect-knowledge"
+
+
+def bundled_files() -> dict[str, Path]:
+    """Zone -> bundled CSV (e.g. ``ES`` -> ``ES_2023.csv``)."""
+    found = {}
+    for entry in resources.files(DATA_PACKAGE).iterdir():
+        match = BUNDLED_NAME.match(entry.name)
+        if match:
+            found[match["zone"]] = Path(str(entry))
+    return dict(sorted(found.items()))
+
+
+@functools.lru_cache(maxsize=16)
+def _load(path: Path, zone: str, emission_factor: str) -> tuple[Reading, ...]:
+    return tuple(load_series(path, zone=zone, emission_factor=emission_factor))
+
+
+def replay_clock(
+    first_start: datetime,
+    *,
+    start: datetime | None = None,
+    speed: float = 1.0,
+    wall_origin: float | None = None,
+    wall: Clock | None = None,
+) -> ScaledClock:
+    """A clock at ``start`` (default: the current moment moved into the data's year) running ``speed`` x real time."""
+    wall = wall or SystemClock()
+    origin_wall = wall_now() if wall_origin is None else wall_origin
+    if start is None:
+        at_origin = datetime.fromtimestamp(origin_wall, UTC)
+        day = min(at_origin.day, 28) if at_origin.month == 2 else at_origin.day
+        start = at_origin.replace(year=first_start.year, day=day)
+    return ScaledClock(origin=start, wall_origin=origin_wall, speed=speed, _wall=wall)
+
+
+class ReplaySource:
+    """Serves one recorded series per zone: a file given by path, or the bundled data by zone name."""
+
+    name = "replay"
+    has_forecast = True
+
+    def __init__(
+        self,
+        *,
+        replay_file: str | Path | None = None,
+        zone: str | None = None,
+        emission_factor: str = "lifecycle",
+        clock: Clock | None = None,
+    ) -> None:
+        if replay_file is not None:
+            path = Path(replay_file).expanduser()
+            if not path.is_file():
+                raise ValueError(f"replay_file: {str(path)!r} is not a readable file")
+            self.files = {zone or path.stem: path}
+        else:
+            self.files = bundled_files()
+        self.default_zone = zone or (next(iter(self.files)) if replay_file else DEFAULT_ZONE)
+        if self.default_zone not in self.files:
+            raise ValueError(f"zone: {self.default_zone!r} has no replay data; available: {', '.join(self.files)}")
+        self.emission_factor = emission_factor
+        self.clock: Clock = clock or replay_clock(self.series(self.default_zone)[0].start)
+
+    def __repr__(self) -> str:
+        return f"ReplaySource(zones={list(self.files)}, clock={self.clock!r})"
+
+    def series(self, zone: str) -> tuple[Reading, ...]:
+        path = self.files.get(zone)
+        if path is None:
+            raise ZoneUnknownError(self.name, f"no replay data for zone {zone!r}; available: {', '.join(self.files)}")
+        return _load(path, zone, self.emission_factor)
+
+    async def latest(self, zone: str) -> Reading:
+        series, now = self.series(zone), self.clock.now()
+        index = bisect.bisect_right([r.start for r in series], now) - 1
+        if index < 0 or now >= series[index].end:
+            raise CarbonSourceError(
+                self.name,
+                f"the replay clock is at {now.isoformat()}, outside the data for {zone!r} "
+                f"({series[0].start.isoformat()} to {series[-1].end.isoformat()}); set replay_start inside that range",
+            )
+        return series[index]
+
+    async def forecast(self, zone: str, horizon: timedelta) -> list[Reading]:
+        check_horizon(horizon)
+        now = self.clock.now()
+        ahead = overlapping(list(self.series(zone)), now, now + horizon)
+        return [dataclasses.replace(r, forecast=True, flags=(*r.flags, PERFECT_KNOWLEDGE)) for r in ahead]
+
+    async def history(self, zone: str, start: datetime, end: datetime) -> list[Reading]:
+        start, end = check_window(start, end)
+        now = self.clock.now()
+        return [r for r in overlapping(list(self.series(zone)), start, end) if r.start <= now]
