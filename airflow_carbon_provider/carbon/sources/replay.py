@@ -75,7 +75,11 @@ class ReplaySource:
         zone: str | None = None,
         emission_factor: str = "lifecycle",
         clock: Clock | None = None,
+        replay_start: datetime | None = None,
+        replay_speed: float = 1.0,
+        replay_wall_origin: float | None = None,
     ) -> None:
+        """``clock`` wins; otherwise a :func:`replay_clock` from ``replay_start/speed/wall_origin``."""
         if replay_file is not None:
             path = Path(replay_file).expanduser()
             if not path.is_file():
@@ -87,7 +91,12 @@ class ReplaySource:
         if self.default_zone not in self.files:
             raise ValueError(f"zone: {self.default_zone!r} has no replay data; available: {', '.join(self.files)}")
         self.emission_factor = emission_factor
-        self.clock: Clock = clock or replay_clock(self.series(self.default_zone)[0].start)
+        self.clock: Clock = clock or replay_clock(
+            self.series(self.default_zone)[0].start,
+            start=replay_start,
+            speed=replay_speed,
+            wall_origin=replay_wall_origin,
+        )
 
     def __repr__(self) -> str:
         return f"ReplaySource(zones={list(self.files)}, clock={self.clock!r})"
