@@ -1,0 +1,70 @@
+"""The built-in forecaster: what ``auto`` plans on when the source gives no forecast covering the window.
+
+Uses history only (never a value that starts at or after the forecast's origin). The forecast for a time t is
+a daily profile -- the weighted mean of the same time of day over the previous days, recent days weighted more --
+shifted by the current deviation from that profile, which decays with the lead time. Grid intensity is driven by
+the daily solar/demand cycle and by weather systems lasting hours to days; the profile captures the first, the
+decaying deviation the second. Parameters were chosen on the 2020-2023 dev data (BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from airflow_carbon_provider.carbon.series import Series
+
+DAY = 86400.0
+HOUR = 3600.0
+
+
+@dataclass(frozen=True)
+class ForecasterConfig:
+    """``days`` of profile, each day weighted ``day_decay`` times the next more recent one; the deviation of the
+    last ``level_hours`` from the profile is added with weight ``level_decay ** lead_hours``."""
+
+    days: int = 7
+    day_decay: float = 0.8
+    level_hours: float = 3.0
+    level_decay: float = 0.9
+    min_step: float = 300.0
+    max_step: float = HOUR
+
+
+DEFAULT = ForecasterConfig()
+
+
+def forecast(history: Series, *, origin: float, end: float, config: ForecasterConfig = DEFAULT) -> Series:
+    """Forecast ``[origin, end)`` from ``history`` (only its intervals starting before ``origin`` are read).
+
+    Slots follow the history's own resolution (clamped to 5 min .. 1 h). Empty when history is empty.
+    """
+    import numpy as np
+
+    known = history.before(origin)
+    if not len(known) or end <= origin:
+        return Series.empty()
+    step = min(max(known.last_length, config.min_step), config.max_step)
+    slots = np.arange(origin, end, step)
+    # Past slots just before the origin give the current deviation from the profile.
+    level_slots = origin - step * np.arange(max(1, round(config.level_hours * HOUR / step)), 0, -1)
+    targets = np.concatenate((level_slots, slots))
+    lags = DAY * np.arange(1, config.days + 1)
+    weights = config.day_decay ** np.arange(config.days)
+    n_level = len(level_slots)
+    # One evaluation for the profile days of every slot plus the actual values of the level slots.
+    a = np.concatenate(((targets[:, None] - lags[None, :]).ravel(), level_slots))
+    means = known.window_means(a, a + step)
+    past = means[: len(targets) * config.days].reshape(len(targets), config.days)
+    actual = means[len(targets) * config.days :]
+    usable = ~np.isnan(past)
+    w = np.where(usable, weights[None, :], 0.0)
+    total = w.sum(axis=1)
+    weighted = (np.where(usable, past, 0.0) * w).sum(axis=1)
+    fallback = float(known.view_values()[-max(1, int(DAY // step)) :].mean())
+    profile = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), fallback)
+    deviation = actual - profile[:n_level]
+    ok = ~np.isnan(deviation)
+    level = float(deviation[ok].mean()) if ok.any() else 0.0
+    lead_hours = (slots - origin) / HOUR
+    values = np.maximum(profile[n_level:] + level * config.level_decay**lead_hours, 0.0)
+    return Series.from_sorted(slots, slots + step, values)
