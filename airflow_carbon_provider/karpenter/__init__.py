@@ -1,0 +1,1 @@
+"""Karpenter NodePool change model, restore state and CRD validation (no Airflow import)."""
