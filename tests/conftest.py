@@ -10,6 +10,9 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BUNDLED_DATA = REPO / "airflow_carbon_provider" / "carbon" / "data"
 
+# fake carbon-intensity APIs (electricitymaps_api, watttime_api, ukgrid_api, carbon_aware_sdk_api, fake_clock)
+pytest_plugins = ("tests.fakes.carbon_apis",)
+
 
 @pytest.fixture
 def shared_dir() -> Path:
