@@ -1,0 +1,203 @@
+"""Typed views of the carbon XCom payloads the plugin shows, validated field by field.
+
+XComs are written by tasks (or anyone with the REST API), so nothing in them is trusted: a payload whose
+``kind`` is ours but whose fields are missing or mistyped is rejected with a reason, never half-shown.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_carbon_provider.carbon.readings import parse_utc
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from datetime import datetime
+
+REPORT_KIND = "airflow_carbon_provider.report/v1"
+WAIT_KIND = "airflow_carbon_provider.wait/v1"
+
+
+class MalformedPayloadError(ValueError):
+    """A payload that claims to be ours (by ``kind``) but does not follow the contract."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    start: datetime
+    end: datetime
+    intensity: float
+    forecast: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CarbonWait:
+    """What the CarbonIntensitySensor decided: when it released and when the job could start."""
+
+    zone: str
+    source: str
+    release: datetime
+    start: datetime
+    waited_seconds: float
+    intensity_at_start: float | None
+    intensity_at_release: float | None
+    policy: str
+    deadline_forced: bool
+    degraded: bool
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CarbonReport:
+    """What the CarbonReportOperator measured after the job: energy, grams emitted and avoided."""
+
+    zone: str
+    source: str
+    release: datetime
+    deadline: datetime | None
+    start: datetime
+    end: datetime
+    waited_seconds: float
+    energy_kwh: float
+    power_w: float
+    pue: float
+    instance_type: str | None
+    emitted_g: float
+    baseline_g: float
+    avoided_g: float
+    intensity_mean: float
+    intensity_baseline_mean: float
+    intensity_at_start: float | None
+    intensity_at_release: float | None
+    deadline_forced: bool
+    degraded: bool
+    notes: tuple[str, ...]
+    series: tuple[SeriesPoint, ...]
+
+
+Payload = CarbonReport | CarbonWait
+
+
+def payload_kind(value: Any) -> str | None:
+    """The ``kind`` of a value if it is one of ours, else None (other tasks' XComs are ignored)."""
+    if isinstance(value, dict) and value.get("kind") in (REPORT_KIND, WAIT_KIND):
+        return str(value["kind"])
+    return None
+
+
+def parse_payload(value: Any) -> Payload | None:
+    """Parse one XCom value: None when it is not ours, MalformedPayloadError when it is ours but broken."""
+    kind = payload_kind(value)
+    if kind == REPORT_KIND:
+        return _parse_report(value)
+    if kind == WAIT_KIND:
+        return _parse_wait(value)
+    return None
+
+
+def _parse_wait(raw: Mapping[str, Any]) -> CarbonWait:
+    return CarbonWait(
+        zone=_text(raw, "zone"),
+        source=_text(raw, "source"),
+        release=_time(raw, "release"),
+        start=_time(raw, "start"),
+        waited_seconds=_number(raw, "waited_seconds"),
+        intensity_at_start=_optional_number(raw, "intensity_at_start"),
+        intensity_at_release=_optional_number(raw, "intensity_at_release"),
+        policy=_text(raw, "policy"),
+        deadline_forced=_flag(raw, "deadline_forced"),
+        degraded=_flag(raw, "degraded"),
+        notes=_notes(raw),
+    )
+
+
+def _parse_report(raw: Mapping[str, Any]) -> CarbonReport:
+    return CarbonReport(
+        zone=_text(raw, "zone"),
+        source=_text(raw, "source"),
+        release=_time(raw, "release"),
+        deadline=_time(raw, "deadline") if raw.get("deadline") is not None else None,
+        start=_time(raw, "start"),
+        end=_time(raw, "end"),
+        waited_seconds=_number(raw, "waited_seconds"),
+        energy_kwh=_number(raw, "energy_kwh"),
+        power_w=_number(raw, "power_w"),
+        pue=_number(raw, "pue"),
+        instance_type=_text(raw, "instance_type") if raw.get("instance_type") is not None else None,
+        emitted_g=_number(raw, "emitted_g"),
+        baseline_g=_number(raw, "baseline_g"),
+        avoided_g=_number(raw, "avoided_g"),
+        intensity_mean=_number(raw, "intensity_mean"),
+        intensity_baseline_mean=_number(raw, "intensity_baseline_mean"),
+        intensity_at_start=_optional_number(raw, "intensity_at_start"),
+        intensity_at_release=_optional_number(raw, "intensity_at_release"),
+        deadline_forced=_flag(raw, "deadline_forced"),
+        degraded=_flag(raw, "degraded"),
+        notes=_notes(raw),
+        series=_series(raw),
+    )
+
+
+def _text(raw: Mapping[str, Any], key: str) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value:
+        raise MalformedPayloadError(f"{key!r} must be a non-empty string, got {type(value).__name__}")
+    return value
+
+
+def _number(raw: Mapping[str, Any], key: str) -> float:
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise MalformedPayloadError(f"{key!r} must be a finite number, got {value!r:.40}")
+    return float(value)
+
+
+def _optional_number(raw: Mapping[str, Any], key: str) -> float | None:
+    return None if raw.get(key) is None else _number(raw, key)
+
+
+def _flag(raw: Mapping[str, Any], key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise MalformedPayloadError(f"{key!r} must be true or false, got {type(value).__name__}")
+    return value
+
+
+def _time(raw: Mapping[str, Any], key: str) -> datetime:
+    try:
+        return parse_utc(_text(raw, key), key)
+    except MalformedPayloadError:
+        raise
+    except ValueError as exc:
+        raise MalformedPayloadError(str(exc)) from exc
+
+
+def _notes(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    notes = raw.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise MalformedPayloadError("'notes' must be a list of strings")
+    return tuple(notes)
+
+
+def _series(raw: Mapping[str, Any]) -> tuple[SeriesPoint, ...]:
+    points = raw.get("series", [])
+    if not isinstance(points, list):
+        raise MalformedPayloadError("'series' must be a list")
+    parsed = []
+    for index, point in enumerate(points):
+        if not isinstance(point, dict):
+            raise MalformedPayloadError(f"series[{index}] must be an object")
+        try:
+            parsed.append(
+                SeriesPoint(
+                    start=_time(point, "start"),
+                    end=_time(point, "end"),
+                    intensity=_number(point, "intensity"),
+                    forecast=_flag(point, "forecast"),
+                )
+            )
+        except MalformedPayloadError as exc:
+            raise MalformedPayloadError(f"series[{index}]: {exc}") from exc
+    return tuple(sorted(parsed, key=lambda point: point.start))

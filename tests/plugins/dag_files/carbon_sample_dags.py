@@ -1,0 +1,129 @@
+"""DAGs whose tasks return carbon payloads exactly as the sensor and report operator do (self-contained file).
+
+Copied into the dags folder of the test Airflow home (and of the browser test's ``airflow standalone``), so it
+imports nothing from the test suite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import dag, task
+
+RELEASE = datetime(2023, 6, 1, 10, 0, tzinfo=UTC)
+MARKUP = "<script>alert('zone')</script>"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def sample_wait(zone: str = "ES") -> dict[str, Any]:
+    return {
+        "kind": "airflow_carbon_provider.wait/v1",
+        "zone": zone,
+        "release": iso(RELEASE),
+        "start": iso(RELEASE + timedelta(hours=3)),
+        "waited_seconds": 10800.0,
+        "intensity_at_start": 95.0,
+        "intensity_at_release": 212.0,
+        "planned_mean": 101.5,
+        "policy": "forecast",
+        "source": "replay",
+        "deadline_forced": False,
+        "degraded": False,
+        "notes": [],
+    }
+
+
+def sample_report(zone: str = "ES", notes: list[str] | None = None) -> dict[str, Any]:
+    start = RELEASE + timedelta(hours=3)
+    series = [
+        {
+            "start": iso(RELEASE + timedelta(hours=hour)),
+            "end": iso(RELEASE + timedelta(hours=hour + 1)),
+            "intensity": [212.0, 180.0, 140.0, 95.0, 90.0, 120.0, 160.0][hour + 1],
+            "forecast": hour >= 3,
+        }
+        for hour in range(-1, 6)
+    ]
+    return {
+        "kind": "airflow_carbon_provider.report/v1",
+        "zone": zone,
+        "source": "replay",
+        "release": iso(RELEASE),
+        "deadline": iso(RELEASE + timedelta(hours=8)),
+        "start": iso(start),
+        "end": iso(start + timedelta(hours=2)),
+        "waited_seconds": 10800.0,
+        "energy_kwh": 6.3,
+        "power_w": 3000.0,
+        "pue": 1.05,
+        "instance_type": "g5.xlarge",
+        "emitted_g": 582.75,
+        "baseline_g": 1234.5,
+        "avoided_g": 651.75,
+        "intensity_mean": 92.5,
+        "intensity_baseline_mean": 196.0,
+        "intensity_at_start": 95.0,
+        "intensity_at_release": 212.0,
+        "deadline_forced": False,
+        "degraded": False,
+        "notes": notes or ["replayed from bundled ES 2023 data"],
+        "series": series,
+    }
+
+
+@dag(dag_id="carbon_green_run", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def carbon_green_run() -> None:
+    @task(multiple_outputs=False)
+    def wait_for_green() -> dict[str, Any]:
+        return sample_wait()
+
+    @task(multiple_outputs=False)
+    def carbon_report() -> dict[str, Any]:
+        return sample_report()
+
+    @task(multiple_outputs=False)
+    def unrelated() -> dict[str, Any]:
+        return {"rows": 3}
+
+    wait_for_green() >> carbon_report() >> unrelated()
+
+
+@dag(dag_id="carbon_markup", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def carbon_markup() -> None:
+    @task(multiple_outputs=False)
+    def carbon_report() -> dict[str, Any]:
+        return sample_report(zone=MARKUP, notes=["<img src=x onerror=alert('note')>"])
+
+    @task(multiple_outputs=False)
+    def broken_report() -> dict[str, Any]:
+        return {**sample_report(), "emitted_g": "<b>lots</b>"}
+
+    carbon_report() >> broken_report()
+
+
+@dag(dag_id="no_carbon", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def no_carbon() -> None:
+    @task(multiple_outputs=False)
+    def plain() -> int:
+        return 42
+
+    plain()
+
+
+@dag(dag_id="carbon_deferred", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def carbon_deferred() -> None:
+    @task(multiple_outputs=False)
+    def wait_for_green() -> None:
+        """Stands in for a sensor; the test marks it deferred to show a run that is still waiting."""
+
+    wait_for_green()
+
+
+carbon_green_run()
+carbon_markup()
+no_carbon()
+carbon_deferred()
