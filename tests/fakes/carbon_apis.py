@@ -286,7 +286,8 @@ class FakeUkGrid(_Emulator):
 
     def _starts(self, start_text: str, span: str) -> list[datetime]:
         start = datetime.fromisoformat(start_text)
-        first = start - timedelta(minutes=30)  # the half hour ending at {from}, as the live API answers
+        # the half hour ending at (or containing) {from}, as the live API answers
+        first = _floor(start + timedelta(minutes=29), timedelta(minutes=30)) - timedelta(minutes=30)
         end = (
             start + timedelta(hours=24 if span == "fw24h" else 48)
             if span.startswith("fw")
