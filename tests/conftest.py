@@ -10,8 +10,9 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 BUNDLED_DATA = REPO / "airflow_carbon_provider" / "carbon" / "data"
 
-# fake carbon-intensity APIs (electricitymaps_api, watttime_api, ukgrid_api, carbon_aware_sdk_api, fake_clock)
-pytest_plugins = ("tests.fakes.carbon_apis",)
+# fake carbon-intensity APIs (electricitymaps_api, watttime_api, ukgrid_api, carbon_aware_sdk_api, fake_clock);
+# airflow_home: one migrated Airflow metadata DB per session for tests marked `db`
+pytest_plugins = ("tests.fakes.carbon_apis", "tests.plugins.airflow_db")
 
 
 @pytest.fixture
