@@ -1,12 +1,9 @@
-"""A migrated Airflow metadata DB with finished runs of the sample DAGs, and the real Airflow API app over it."""
+"""Finished runs of the sample DAGs in the session's metadata DB, and the real Airflow API app over it."""
 
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,45 +12,10 @@ import pytest
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
+    from tests.plugins.airflow_db import AirflowHome
+
 DAG_FILE = Path(__file__).parent / "dag_files" / "carbon_sample_dags.py"
 USERS = {"admin": "admin", "reader": "viewer", "outsider": "viewer", "nobody": ""}
-
-
-@dataclass(frozen=True)
-class AirflowHome:
-    path: Path
-    dags: Path
-
-
-@pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowHome]:
-    """A throwaway AIRFLOW_HOME with a migrated SQLite DB, configured for this process (once per session)."""
-    home = tmp_path_factory.mktemp("airflow_home")
-    dags = home / "dags"
-    dags.mkdir()
-    env = {
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__AUTH_MANAGER": "tests.plugins.auth_manager.DagScopedAuthManager",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{user}:{role}" for user, role in USERS.items()),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-        "AIRFLOW__API_AUTH__JWT_SECRET": "carbon-plugin-tests-only-" + "x" * 64,
-        "AIRFLOW__API__SECRET_KEY": "carbon-plugin-tests-only-" + "y" * 64,
-    }
-    patch = pytest.MonkeyPatch()
-    for name, value in env.items():
-        patch.setenv(name, value)
-    airflow = Path(sys.executable).with_name("airflow")
-    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, timeout=180)
-    from airflow import settings
-
-    settings.configure_vars()
-    settings.configure_orm()
-    yield AirflowHome(home, dags)
-    settings.dispose_orm()
-    patch.undo()
 
 
 @pytest.fixture(scope="session")
@@ -79,14 +41,24 @@ def sample_runs(airflow_home: AirflowHome) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def api(sample_runs: dict[str, str]) -> Iterator[TestClient]:
-    """Airflow's own API app (``create_app``), which mounts the plugin found through its entry point."""
+def api(airflow_home: AirflowHome, sample_runs: dict[str, str]) -> Iterator[TestClient]:
+    """Airflow's own API app (``create_app``), which mounts the plugin found through its entry point.
+
+    Users log in through SimpleAuthManager; DagScopedAuthManager narrows what ``outsider`` may read.
+    """
     from airflow.api_fastapi.app import create_app, purge_cached_app
     from fastapi.testclient import TestClient
 
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AIRFLOW__CORE__AUTH_MANAGER", "tests.plugins.auth_manager.DagScopedAuthManager")
+    patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", ",".join(f"{u}:{r}" for u, r in USERS.items()))
+    patch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(airflow_home.path / "passwords.json"))
+    patch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "carbon-plugin-tests-only-" + "x" * 64)
+    patch.setenv("AIRFLOW__API__SECRET_KEY", "carbon-plugin-tests-only-" + "y" * 64)
     with TestClient(create_app(apps="core"), base_url="http://127.0.0.1") as client:
         yield client
     purge_cached_app()
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
