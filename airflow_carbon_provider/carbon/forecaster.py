@@ -9,6 +9,7 @@ decaying deviation the second. Parameters were chosen on the 2020-2023 dev data 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from airflow_carbon_provider.carbon.series import Series
@@ -31,18 +32,36 @@ class ForecasterConfig:
 
 
 DEFAULT = ForecasterConfig()
+HORIZON_STEP = 12 * HOUR
+"""Forecasts run to a multiple of this past the origin, so jobs of different lengths planned at the same time share
+one forecast (the replay plans 1, 4 and 8 h jobs at each release)."""
+
+_last: tuple[object, object, tuple[object, ...], Series] | None = None
 
 
 def forecast(history: Series, *, origin: float, end: float, config: ForecasterConfig = DEFAULT) -> Series:
     """Forecast ``[origin, end)`` from ``history`` (only its intervals starting before ``origin`` are read).
 
-    Slots follow the history's own resolution (clamped to 5 min .. 1 h). Empty when history is empty.
+    Slots follow the history's own resolution (clamped to 5 min .. 1 h) and run to ``end`` rounded up to
+    :data:`HORIZON_STEP`. Empty when history is empty.
     """
-    import numpy as np
-
+    global _last  # noqa: PLW0603 -- a one-entry memo: the same forecast asked again for another job length
     known = history.before(origin)
     if not len(known) or end <= origin:
         return Series.empty()
+    end = origin + math.ceil((end - origin) / HORIZON_STEP) * HORIZON_STEP
+    key = (known.lo, known.hi, origin, end, config)
+    last = _last
+    if last is not None and last[0] is known.starts and last[1] is known.values and last[2] == key:
+        return last[3]
+    result = _forecast(known, origin, end, config)
+    _last = (known.starts, known.values, key, result)
+    return result
+
+
+def _forecast(known: Series, origin: float, end: float, config: ForecasterConfig) -> Series:
+    import numpy as np
+
     step = min(max(known.last_length, config.min_step), config.max_step)
     slots = np.arange(origin, end, step)
     # Past slots just before the origin give the current deviation from the profile.

@@ -20,6 +20,8 @@ from airflow_carbon_provider.carbon.series import Series, from_epoch
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from airflow_carbon_provider.carbon.series import FloatArray
+
 STALE_AFTER = timedelta(hours=1)
 """A latest reading that ended longer ago than this (or than two of its intervals, if longer) is stale."""
 _TIE_DECIMALS = 9
@@ -134,6 +136,7 @@ class _Planner:
         self.latest_start = (deadline - spec.latest_start_offset()).timestamp()
         self.history = _as_series(history).before(self.now)
         self.source_forecast = _as_series(forecast).ending_after(self.now)
+        self._source: Series | None = None
         self.notes: list[str] = []
         self.degraded = False
         known = self.history.ending_after(self.now - spec.history_window.total_seconds())
@@ -172,8 +175,16 @@ class _Planner:
         return self.latest_start + self.duration
 
     def _source_covers(self) -> bool:
-        used = self._with_current(self.source_forecast)
-        return len(used) > 0 and used.coverage(self.now, self._window_end()) >= 1 - 1e-9
+        used = self._source_used()
+        return used.covers(self.now, self._window_end())
+
+    def _source_used(self) -> Series:
+        """The source forecast with the measured interval still running at ``now`` in front (built once)."""
+        if self._source is None:
+            self._source = (
+                self._with_current(self.source_forecast) if len(self.source_forecast) else self.source_forecast
+            )
+        return self._source
 
     def _with_current(self, future: Series) -> Series:
         """The measured interval that is still running at ``now`` (if any), followed by ``future``."""
@@ -199,13 +210,17 @@ class _Planner:
         threshold: float | None = None,
         forced: bool = False,
         gate: GateState | None = None,
+        means: tuple[float, float] | None = None,
     ) -> Plan:
+        """``means``: (mean if started now, mean at ``start``) when the caller already has them."""
         start = min(max(start, self.now), max(self.latest_start, self.now))
-        means = self._means(series, [self.now, start])
+        if means is None:
+            computed = self._means(series, [self.now, start])
+            means = (computed[0], computed[1]) if computed is not None else None
         expected = mean_now = None
         if means is not None:
-            mean_now = None if means[0] != means[0] else float(means[0])
-            expected = None if means[1] != means[1] else float(means[1])
+            mean_now = None if means[0] != means[0] else means[0]
+            expected = None if means[1] != means[1] else means[1]
         return Plan(
             start=self.now_dt if start == self.now else from_epoch(start),
             run_now=start <= self.now,
@@ -235,7 +250,6 @@ class _Planner:
     def _resolve(self, threshold: Threshold) -> float | None:
         if not threshold.percentile:
             return threshold.value
-        import numpy as np
 
         base = self.recent.view_values()
         if not len(base) and len(self.source_forecast):
@@ -243,11 +257,11 @@ class _Planner:
             self.notes.append("percentile threshold taken from the forecast (no recent history)")
         if not len(base):
             return None
-        return float(np.percentile(base, threshold.value))
+        return percentile(base, threshold.value)
 
     def _reference_series(self) -> Series | None:
         """Forecast for reporting the expected means of threshold-type plans (only a covering source one)."""
-        return self._with_current(self.source_forecast) if self._source_covers() else None
+        return self._source_used() if self._source_covers() else None
 
     # --- policies ------------------------------------------------------------------------------------------
 
@@ -279,10 +293,10 @@ class _Planner:
     def _forecast(self) -> Plan:
         spec = self.spec
         if self._source_covers():
-            series, used = self._with_current(self.source_forecast), "source-forecast"
+            series, used = self._source_used(), "source-forecast"
         else:
             if spec.policy is Policy.FORECAST or len(self.source_forecast):
-                covered = self._with_current(self.source_forecast).coverage(self.now, self._window_end())
+                covered = self._source_used().coverage(self.now, self._window_end())
                 note = f"source forecast covers {covered:.0%} of the window; planned on the built-in forecaster"
                 if spec.policy is Policy.AUTO:
                     self.notes.append(note)
@@ -294,26 +308,42 @@ class _Planner:
             series, used = self._built_in(), "forecaster"
         if spec.policy is Policy.AUTO:
             used = f"auto:{used}"
-        return self._plan(best_start(series, self.now, self.latest_start, self.duration), used=used, series=series)
+        start, expected, mean_now = best_start(series, self.now, self.latest_start, self.duration)
+        return self._plan(start, used=used, series=series, means=(mean_now, expected))
 
 
-def best_start(series: Series, earliest: float, latest: float, duration: float) -> float:
+def best_start(series: Series, earliest: float, latest: float, duration: float) -> tuple[float, float, float]:
     """The start in ``[earliest, latest]`` minimising the time-weighted mean over ``[start, start+duration)``.
 
     The mean is piecewise linear in the start, with breaks where the start or the end of the job crosses an
     interval boundary; so the candidates are ``earliest``, ``latest`` and every boundary ``b`` and ``b - duration``
     in between. Means are rounded to 1e-9 so float noise cannot break a tie; ties go to the earliest start.
-    Windows without any data never win.
+    Windows without any data never win (NaN means: no data). Returns the start, its mean and the mean of starting
+    at ``earliest``.
     """
     import numpy as np
 
     bounds = series.boundaries(earliest - duration, latest + duration)
     candidates = np.concatenate(([earliest, latest], bounds, bounds - duration))
     candidates = np.sort(candidates[(candidates >= earliest) & (candidates <= latest)])
-    means = np.round(series.window_means(candidates, candidates + duration), _TIE_DECIMALS)
-    if np.all(np.isnan(means)):
-        return latest
-    return float(candidates[int(np.nanargmin(means))])
+    raw = series.window_means(candidates, candidates + duration)
+    means = np.round(raw, _TIE_DECIMALS)
+    means[np.isnan(means)] = np.inf
+    best = int(np.argmin(means))
+    if means[best] == np.inf:
+        return latest, float("nan"), float(raw[0])
+    return float(candidates[best]), float(raw[best]), float(raw[0])
+
+
+def percentile(values: FloatArray, q: float) -> float:
+    """The ``q``-th percentile with linear interpolation between order statistics (numpy's default method)."""
+    import numpy as np
+
+    ordered = np.sort(values)
+    position = q / 100 * (len(ordered) - 1)
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return float(ordered[below] + (ordered[above] - ordered[below]) * (position - below))
 
 
 def choose_zone(plans: Mapping[str, Plan]) -> str:

@@ -167,17 +167,21 @@ class Series:
         )
 
     def window_sums(self, a: Any, b: Any) -> tuple[FloatArray, FloatArray]:
-        """For windows ``[a, b)`` (arrays): integral of value x seconds and the seconds with data."""
+        """For windows ``[a, b)`` (arrays of one shape): integral of value x seconds and the seconds with data."""
         import numpy as np
 
         a = np.asarray(a, dtype=np.float64)
         b = np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape:
+            a, b = np.broadcast_arrays(a, b)
         if not len(self):
-            shape = np.broadcast(a, b).shape
-            return np.zeros(shape), np.zeros(shape)
-        a, b = np.broadcast_arrays(a, b)
-        integral, covered = self._prefix(np.stack((a, b)))
-        return integral[1] - integral[0], covered[1] - covered[0]
+            return np.zeros(a.shape), np.zeros(a.shape)
+        n = a.size
+        integral, covered = self._prefix(np.concatenate((a.ravel(), b.ravel())))
+        return (
+            (integral[n:] - integral[:n]).reshape(a.shape),
+            (covered[n:] - covered[:n]).reshape(a.shape),
+        )
 
     def window_means(self, a: Any, b: Any) -> FloatArray:
         """Time-weighted mean over each ``[a, b)``, partial intervals weighted by overlap; NaN without data."""
@@ -192,6 +196,15 @@ class Series:
             return 1.0
         _, covered = self.window_sums([a], [b])
         return float(covered[0]) / (b - a)
+
+    def covers(self, a: float, b: float) -> bool:
+        """Whether every instant of ``[a, b)`` has data (O(1) for a view without gaps)."""
+        if not len(self) or self.first_start > a or self.last_end < b:
+            return False
+        spanned = self.last_end - self.first_start
+        if float(self.covered[self.hi] - self.covered[self.lo]) >= spanned - 1e-6:
+            return True
+        return self.coverage(a, b) >= 1 - 1e-9
 
     def boundaries(self, a: float, b: float) -> FloatArray:
         """Interval starts and ends inside ``(a, b]`` (unsorted, may repeat)."""

@@ -50,8 +50,14 @@ def test_slots_follow_the_history_resolution():
         [100.0] * (4 * 48),
     )
     predicted = forecast(quarter, origin=at(48).timestamp(), end=at(50).timestamp())
-    assert len(predicted) == 8
-    assert predicted.view_values() == pytest.approx([100.0] * 8)
+    assert set(predicted.view_ends() - predicted.view_starts()) == {900.0}
+    assert predicted.view_values() == pytest.approx([100.0] * len(predicted))
+
+
+def test_the_horizon_is_rounded_up_to_whole_half_days():
+    history = Series.from_readings(hourly(daily(3)))
+    predicted = forecast(history, origin=at(72).timestamp(), end=at(72 + 13).timestamp())
+    assert predicted.last_end == at(72 + 24).timestamp()
 
 
 def test_no_history_gives_no_forecast():
