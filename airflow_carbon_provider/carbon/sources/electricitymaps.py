@@ -59,7 +59,7 @@ class ElectricityMapsSource(HttpSource):
 
     async def forecast(self, zone: str, horizon: timedelta) -> list[Reading]:
         check_horizon(horizon)
-        hours = max(1, -(-int(horizon.total_seconds()) // 3600))
+        hours = -(-int(horizon.total_seconds()) // 3600) + 1  # +1: the series starts at the current floored hour
         params = {**self._params(zone), "horizonHours": str(hours)}
         series = await self.cache.get_or_fetch(
             self._key("forecast", zone, params),

@@ -66,9 +66,9 @@ async def test_cache_is_per_zone(source, electricitymaps_api):
 @pytest.mark.asyncio
 async def test_forecast_is_hourly_sorted_and_flagged(source, electricitymaps_api):
     forecast = await source.forecast("DE", timedelta(hours=6))
-    assert [r.start for r in forecast] == [HOUR + timedelta(hours=i) for i in range(6)]
+    assert [r.start for r in forecast] == [HOUR + timedelta(hours=i) for i in range(7)]  # overlapping [now, now+6h]
     assert all(r.forecast and r.duration == timedelta(hours=1) for r in forecast)
-    assert electricitymaps_api.server.matching("/v3/carbon-intensity/forecast")[0].param("horizonHours") == "6"
+    assert electricitymaps_api.server.matching("/v3/carbon-intensity/forecast")[0].param("horizonHours") == "7"
 
 
 @pytest.mark.asyncio
