@@ -15,6 +15,7 @@ runs a concurrent writer between the client's read and its patch.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import threading
@@ -22,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,6 +34,17 @@ GROUP = "karpenter.sh"
 MERGE_PATCH = "application/merge-patch+json"
 KNOWN_PATCH_TYPES = (MERGE_PATCH, "application/json-patch+json", "application/apply-patch+yaml")
 CAPACITY_TYPES = ("on-demand", "spot", "reserved")
+
+
+@functools.cache
+def crd_validator(path: Path) -> NodePoolValidator:
+    """A validator for a CRD file, compiled once per test session."""
+    return NodePoolValidator.from_file(path)
+
+
+def shared_crd_validator(shared_dir: Path, file: str = "karpenter.sh_nodepools.v1.14.1.yaml") -> NodePoolValidator:
+    """The real NodePool CRD from ../shared/karpenter (default: Karpenter v1.14.1 core)."""
+    return crd_validator(shared_dir / "karpenter" / file)
 
 
 @dataclass(frozen=True)
@@ -325,7 +338,7 @@ def serve_fake_kube_api(api: FakeKubeApi) -> Iterator[FakeKubeApi]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     api.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield api

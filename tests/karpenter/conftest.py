@@ -10,7 +10,7 @@ import pytest
 
 from airflow_carbon_provider.karpenter.example import example_nodepool
 from airflow_carbon_provider.karpenter.validation import NodePoolValidator
-from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api
+from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def nodepool() -> dict[str, Any]:
 @pytest.fixture
 def shared_crd(shared_dir: Path) -> NodePoolValidator:
     """The real NodePool CRD from ../shared/karpenter (Karpenter v1.14.1)."""
-    return NodePoolValidator.from_file(shared_dir / "karpenter" / "karpenter.sh_nodepools.v1.14.1.yaml")
+    return shared_crd_validator(shared_dir)
 
 
 @pytest.fixture
