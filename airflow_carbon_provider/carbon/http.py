@@ -167,7 +167,8 @@ class HttpApi:
             unavailable = SourceUnavailableError(
                 self.source, f"HTTP {response.status_code} on {request.path} ({detail}); the service is failing"
             )
-            return _Outcome(error=unavailable, delay=self.retry.backoff(attempt - 1))
+            asked = self._retry_after(response)
+            return _Outcome(error=unavailable, delay=self.retry.backoff(attempt - 1) if asked is None else asked)
         raise classify(response)
 
     def _decode(self, request: ApiRequest, response: httpx.Response) -> Any:

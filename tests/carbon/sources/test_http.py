@@ -80,6 +80,13 @@ async def test_429_honours_retry_after_http_date(server, retry, sleeps):
 
 
 @pytest.mark.asyncio
+async def test_503_honours_retry_after(server, retry, sleeps):
+    server.script(FakeResponse(503, headers={"Retry-After": "3"}), path="/ok")
+    await api(server, retry).get_json(ApiRequest("/ok"), classify)
+    assert sleeps.delays == [3.0]
+
+
+@pytest.mark.asyncio
 async def test_absurd_retry_after_is_capped(server, sleeps):
     policy = RetryPolicy(max_retry_after=20, max_total=60, sleep=sleeps, jitter=lambda: 1.0)
     server.script(FakeResponse(429, headers={"Retry-After": "86400"}))

@@ -149,3 +149,23 @@ async def test_region_from_loc_resolves_coordinates(source):
 async def test_region_from_loc_outside_coverage_is_a_zone_error(source):
     with pytest.raises(ZoneUnknownError):
         await source.region_from_loc(0.0, 0.0)
+
+
+@pytest.mark.asyncio
+async def test_offsets_other_than_utc_are_converted(source, watttime_api):
+    body = watttime_api._series("CAISO_NORTH", [SLOT])
+    body["data"][0]["point_time"] = "2024-03-06T11:40:00-08:00"
+    watttime_api.server.script(FakeResponse(200, body), path="/v3/forecast")
+    reading = await source.latest("CAISO_NORTH")
+    assert reading.start == SLOT
+    assert reading.start.tzinfo is not None
+    assert reading.start.utcoffset() == timedelta(0)
+
+
+@pytest.mark.asyncio
+async def test_naive_timestamps_are_malformed_not_assumed_utc(source, watttime_api):
+    body = watttime_api._series("CAISO_NORTH", [SLOT])
+    body["data"][0]["point_time"] = "2024-03-06T19:40:00"
+    watttime_api.server.script(FakeResponse(200, body), path="/v3/forecast")
+    with pytest.raises(MalformedResponseError, match="timezone-aware"):
+        await source.latest("CAISO_NORTH")
