@@ -71,7 +71,7 @@ def get_provider_info() -> dict[str, Any]:
                         "password": "API token / password",
                     },
                     "placeholders": {
-                        "host": "https://api.electricitymap.org",
+                        "host": "https://api.electricitymaps.com/v3",
                         "login": "watttime-username",
                         "password": "leave empty for replay and ukgrid",
                     },
@@ -95,6 +95,31 @@ def get_provider_info() -> dict[str, Any]:
                     "replay_speed": {
                         "label": "Replay speed",
                         "description": "Replayed seconds per real second (1 = real time).",
+                        "schema": {"type": ["number", "null"], "minimum": 0},
+                    },
+                    "replay_start": {
+                        "label": "Replay start",
+                        "description": "Data time (ISO-8601 UTC) at the replay origin; empty = now in the data's year.",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "replay_wall_origin": {
+                        "label": "Replay wall origin",
+                        "description": "Epoch seconds at which replay_start applies; set it when replay_speed != 1.",
+                        "schema": {"type": ["number", "null"]},
+                    },
+                    "emission_factor": {
+                        "label": "Emission factor",
+                        "description": "Electricity Maps / replay column: lifecycle (default) or direct.",
+                        "schema": {"type": ["string", "null"], "enum": ["lifecycle", "direct", None]},
+                    },
+                    "signal": {
+                        "label": "Signal kind (Carbon Aware SDK)",
+                        "description": "marginal for a WattTime backend (default), average for Electricity Maps.",
+                        "schema": {"type": ["string", "null"], "enum": ["marginal", "average", None]},
+                    },
+                    "timeout": {
+                        "label": "HTTP timeout (s)",
+                        "description": "Per-request timeout for web sources (default 10).",
                         "schema": {"type": ["number", "null"], "minimum": 0},
                     },
                 },
