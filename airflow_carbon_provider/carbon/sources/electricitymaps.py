@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from airflow_carbon_provider.carbon.errors import (
     PlanNotIncludedError,
     ZoneUnknownError,
 )
-from airflow_carbon_provider.carbon.http import ApiRequest, error_detail
+from airflow_carbon_provider.carbon.http import ApiRequest, ErrorClassifier, error_detail
 from airflow_carbon_provider.carbon.readings import Reading, SignalKind, normalize_series
 from airflow_carbon_provider.carbon.sources.base import (
     FORECAST_TTL,
@@ -87,7 +88,7 @@ class ElectricityMapsSource(HttpSource):
                 params = {**self._params(zone), "start": _iso(chunk_start), "end": _iso(chunk_end)}
                 series += await self.cache.get_or_fetch(
                     self._key("past-range", zone, params),
-                    lambda p=params: self._fetch_series(zone, "/carbon-intensity/past-range", p, "data"),  # type: ignore[misc]
+                    functools.partial(self._fetch_series, zone, "/carbon-intensity/past-range", params, "data"),
                     lambda _v, _n: HISTORY_TTL,
                 )
                 chunk_start = chunk_end
@@ -136,7 +137,7 @@ class ElectricityMapsSource(HttpSource):
             flags=(f"emission-factor:{self.emission_factor}",),
         )
 
-    def _classify(self, zone: str) -> Any:
+    def _classify(self, zone: str) -> ErrorClassifier:
         def classify(response: httpx.Response) -> CarbonSourceError:
             detail = error_detail(response)
             if any(marker in detail for marker in PLAN_MARKERS) or response.status_code == 403:

@@ -6,6 +6,7 @@ No key. Zones: ``GB`` (national), a region id ``1``-``17`` (``13`` = London), or
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,7 +104,7 @@ class UkGridSource(HttpSource):
             path = f"{self._prefix(where)}/{_path_time(chunk_start)}/{_path_time(chunk_end)}{where.suffix}"
             series += await self.cache.get_or_fetch(
                 self._key("history", zone, {"path": path}),
-                lambda p=path: self._fetch(zone, where, p, forecast=False),  # type: ignore[misc]
+                functools.partial(self._fetch, zone, where, path, forecast=False),
                 lambda _v, _n: HISTORY_TTL,
             )
             chunk_start = chunk_end

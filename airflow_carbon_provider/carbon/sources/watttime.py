@@ -6,6 +6,7 @@ a data call answered 401/403 logs in again once. Values arrive in lbs/MWh and le
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ class WattTimeSource(HttpSource):
             }
             series += await self.cache.get_or_fetch(
                 self._key("historical", zone, params),
-                lambda p=params: self._fetch_series(zone, "/v3/historical", p, forecast=False),  # type: ignore[misc]
+                functools.partial(self._fetch_series, zone, "/v3/historical", params, forecast=False),
                 lambda _v, _n: HISTORY_TTL,
             )
             chunk_start = chunk_end
@@ -153,6 +154,7 @@ class WattTimeSource(HttpSource):
         if factor is None:
             raise MalformedResponseError(self.name, f"{path}: unsupported units {units!r}; expected lbs_co2_per_mwh")
         period = meta.number("data_point_period_seconds") or 300.0
+        nowcast = path == "/v3/forecast" and not forecast  # the zero-hour forecast stands in for a measurement
         readings = []
         for item in payload.list("data"):
             point = Payload(self.name, f"{path} point", item)
@@ -167,9 +169,9 @@ class WattTimeSource(HttpSource):
                     intensity=value * factor,
                     signal=self.signal,
                     source=self.name,
-                    estimated=(not forecast and path == "/v3/forecast") or bool(point.get("imputed_data_used")),
+                    estimated=nowcast or bool(point.get("imputed_data_used")),
                     forecast=forecast,
-                    flags=("nowcast",) if path == "/v3/forecast" and not forecast else (),
+                    flags=("nowcast",) if nowcast else (),
                 )
             )
         if not readings:
