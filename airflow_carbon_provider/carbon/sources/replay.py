@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from airflow_carbon_provider.carbon.clock import Clock, ScaledClock, SystemClock, wall_now
 from airflow_carbon_provider.carbon.csv_series import load_series
 from airflow_carbon_provider.carbon.errors import CarbonSourceError, ZoneUnknownError
-from airflow_carbon_provider.carbon.sources.base import check_horizon, check_window, overlapping
+from airflow_carbon_provider.carbon.sources.base import check_horizon, check_window
 
 if TYPE_CHECKING:
     from airflow_carbon_provider.carbon.readings import Reading
@@ -39,9 +39,23 @@ def bundled_files() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+class _Series:
+    """One loaded file with its start times indexed, so a window is a bisection, not a scan of a year."""
+
+    def __init__(self, readings: list[Reading]) -> None:
+        self.readings = tuple(readings)
+        self.starts = [r.start for r in readings]
+
+    def window(self, start: datetime, end: datetime) -> list[Reading]:
+        """Readings overlapping ``[start, end)``."""
+        first = max(0, bisect.bisect_right(self.starts, start) - 1)
+        last = bisect.bisect_left(self.starts, end)
+        return [r for r in self.readings[first:last] if r.end > start]
+
+
 @functools.lru_cache(maxsize=16)
-def _load(path: Path, zone: str, emission_factor: str) -> tuple[Reading, ...]:
-    return tuple(load_series(path, zone=zone, emission_factor=emission_factor))
+def _load(path: Path, zone: str, emission_factor: str) -> _Series:
+    return _Series(load_series(path, zone=zone, emission_factor=emission_factor))
 
 
 def replay_clock(
@@ -102,29 +116,33 @@ class ReplaySource:
         return f"ReplaySource(zones={list(self.files)}, clock={self.clock!r})"
 
     def series(self, zone: str) -> tuple[Reading, ...]:
+        return self._series(zone).readings
+
+    def _series(self, zone: str) -> _Series:
         path = self.files.get(zone)
         if path is None:
             raise ZoneUnknownError(self.name, f"no replay data for zone {zone!r}; available: {', '.join(self.files)}")
         return _load(path, zone, self.emission_factor)
 
     async def latest(self, zone: str) -> Reading:
-        series, now = self.series(zone), self.clock.now()
-        index = bisect.bisect_right([r.start for r in series], now) - 1
-        if index < 0 or now >= series[index].end:
+        series, now = self._series(zone), self.clock.now()
+        current = series.window(now, now + timedelta(microseconds=1))
+        if not current:
+            first, last = series.readings[0], series.readings[-1]
             raise CarbonSourceError(
                 self.name,
                 f"the replay clock is at {now.isoformat()}, outside the data for {zone!r} "
-                f"({series[0].start.isoformat()} to {series[-1].end.isoformat()}); set replay_start inside that range",
+                f"({first.start.isoformat()} to {last.end.isoformat()}); set replay_start inside that range",
             )
-        return series[index]
+        return current[0]
 
     async def forecast(self, zone: str, horizon: timedelta) -> list[Reading]:
         check_horizon(horizon)
         now = self.clock.now()
-        ahead = overlapping(list(self.series(zone)), now, now + horizon)
+        ahead = self._series(zone).window(now, now + horizon)
         return [dataclasses.replace(r, forecast=True, flags=(*r.flags, PERFECT_KNOWLEDGE)) for r in ahead]
 
     async def history(self, zone: str, start: datetime, end: datetime) -> list[Reading]:
         start, end = check_window(start, end)
         now = self.clock.now()
-        return [r for r in overlapping(list(self.series(zone)), start, end) if r.start <= now]
+        return [r for r in self._series(zone).window(start, end) if r.start <= now]

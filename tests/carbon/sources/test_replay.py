@@ -103,3 +103,12 @@ def test_leap_day_maps_to_the_28th_in_a_common_year():
     wall = ManualClock(datetime(2028, 2, 29, 6, 0, tzinfo=UTC))
     clock = replay_clock(datetime(2023, 1, 1, tzinfo=UTC), wall_origin=wall.now().timestamp(), wall=wall)
     assert clock.now() == datetime(2023, 2, 28, 6, 0, tzinfo=UTC)
+
+
+@pytest.mark.asyncio
+async def test_an_instant_on_an_interval_boundary_belongs_to_the_interval_it_starts():
+    at = datetime(2023, 6, 1, 12, 0, tzinfo=UTC)
+    source = ReplaySource(clock=ManualClock(at))
+    assert (await source.latest("ES")).start == at
+    assert (await source.forecast("ES", timedelta(hours=1)))[0].start == at
+    assert len(await source.forecast("ES", timedelta(hours=1))) == 1
