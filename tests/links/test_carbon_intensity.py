@@ -1,0 +1,85 @@
+"""CarbonZoneLink points at the zone's page: the zone the task reported, else the configured one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from airflow_carbon_provider.links.carbon_intensity import CarbonZoneLink, configured_zone, zone_url
+from tests.plugins.airflow_db import AirflowHome
+
+DAG_FILE = Path(__file__).parent / "dag_files" / "carbon_link_dags.py"
+
+
+def test_electricity_maps_zone_page_is_the_default() -> None:
+    assert zone_url("US-CAL-CISO", None) == "https://app.electricitymaps.com/zone/US-CAL-CISO"
+
+
+def test_replay_data_links_to_the_electricity_maps_zone_it_came_from() -> None:
+    assert zone_url("ES", "replay") == "https://app.electricitymaps.com/zone/ES"
+
+
+@pytest.mark.parametrize(
+    ("source", "url"), [("ukgrid", "https://carbonintensity.org.uk/"), ("watttime", "https://watttime.org/")]
+)
+def test_other_sources_link_to_their_own_site(source: str, url: str) -> None:
+    assert zone_url("CAISO_NORTH", source) == url
+
+
+def test_zone_is_quoted_into_one_path_segment() -> None:
+    assert zone_url("../<b>x", None) == "https://app.electricitymaps.com/zone/..%2F%3Cb%3Ex"
+
+
+def test_configured_zone_is_the_zone_attribute_else_the_first_of_zones() -> None:
+    assert configured_zone(SimpleNamespace(zone="ES", zones=["NO"])) == "ES"
+    assert configured_zone(SimpleNamespace(zones=("NO", "SE"))) == "NO"
+    assert configured_zone(SimpleNamespace()) is None
+
+
+def test_link_outside_a_running_task_falls_back_to_the_configured_zone() -> None:
+    """No supervisor to ask for XCom (as when the API cannot reach it): no error, the configured zone."""
+    key = SimpleNamespace(dag_id="d", task_id="t", run_id="r", map_index=-1, try_number=1)
+
+    assert CarbonZoneLink().get_link(SimpleNamespace(zones=["NO"]), ti_key=key) == (  # type: ignore[arg-type]
+        "https://app.electricitymaps.com/zone/NO"
+    )
+
+
+@pytest.fixture(scope="module")
+def stored_links(airflow_home: AirflowHome) -> dict[str, str]:
+    """Run the link DAG with ``dag.test()`` (deferral included); task_id -> the link URL stored as XCom."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    target = airflow_home.dags / DAG_FILE.name
+    shutil.copy(DAG_FILE, target)
+    bag = DagBag(dag_folder=str(target))
+    assert not bag.import_errors, bag.import_errors
+    run_id = bag.dags["carbon_link"].test().run_id
+    with create_session() as session:
+        rows = session.execute(
+            select(XComModel.task_id, XComModel.value).where(
+                XComModel.run_id == run_id, XComModel.key == CarbonZoneLink().xcom_key
+            )
+        )
+        return {row.task_id: XComModel.deserialize_value(row) for row in rows}
+
+
+@pytest.mark.db
+def test_link_of_a_finished_task_is_the_zone_it_reported(stored_links: dict[str, str]) -> None:
+    assert stored_links["reported"] == "https://app.electricitymaps.com/zone/NO"
+
+
+@pytest.mark.db
+def test_link_of_a_task_that_failed_before_reporting_is_the_configured_zone(stored_links: dict[str, str]) -> None:
+    assert stored_links["failed"] == "https://app.electricitymaps.com/zone/FR"
+
+
+@pytest.mark.db
+def test_link_of_a_task_that_deferred_first_ends_on_the_zone_it_reported(stored_links: dict[str, str]) -> None:
+    assert stored_links["deferred"] == "https://app.electricitymaps.com/zone/SE"
