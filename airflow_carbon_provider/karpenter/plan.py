@@ -27,7 +27,7 @@ from airflow_carbon_provider.karpenter.state import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from airflow_carbon_provider.karpenter.changes import Change
 
@@ -61,10 +61,13 @@ class Plan:
 
     @property
     def patch(self) -> dict[str, Any] | None:
-        """The merge patch, guarded by the ``resourceVersion`` it was computed from; None when nothing changes."""
-        if self.outcome is not Outcome.CHANGED:
-            return None
+        """The merge patch, guarded by the ``resourceVersion`` it was computed from; None when nothing changes.
+
+        A NOOP or SKIPPED plan can still carry a metadata-only patch (e.g. the carbon gate's annotation).
+        """
         patch = create_merge_patch(self.before, self.after)
+        if not patch:
+            return None
         version = self.before.get("metadata", {}).get("resourceVersion")
         if version is not None:
             patch.setdefault("metadata", {})["resourceVersion"] = version
@@ -137,23 +140,31 @@ def _stamp(nodepool: dict[str, Any], prior: PriorState, now: datetime) -> None:
 
 
 def plan_apply(
-    nodepool: dict[str, Any], changes: Sequence[Change], now: datetime, min_interval: timedelta = timedelta(0)
+    nodepool: dict[str, Any],
+    changes: Sequence[Change],
+    now: datetime,
+    min_interval: timedelta = timedelta(0),
+    annotations: Mapping[str, str] | None = None,
 ) -> Plan:
     """Apply ``changes``, recording the prior value of every touched field in the ``prior-state`` annotation.
 
     Re-applying changes that are already in place is a no-op; a real change within ``min_interval`` of the
-    pool's last change is skipped (anti-flap), not queued.
+    pool's last change is skipped (anti-flap), not queued. ``annotations`` (the provider's own bookkeeping, e.g.
+    the carbon gate) are written whatever the outcome.
     """
     name = nodepool_name(nodepool)
     before = copy.deepcopy(nodepool)
-    after = copy.deepcopy(nodepool)
+    unchanged = copy.deepcopy(nodepool)
+    for key, value in (annotations or {}).items():
+        _set_annotation(unchanged, key, value)
+    after = copy.deepcopy(unchanged)
     prior = PriorState.of(before)
     for change in changes:
         for path in change.paths():
             prior = prior.remember(after, path)
         change.apply(after, prior.prior_value)
     if after.get("spec") == before.get("spec"):
-        return Plan(name, "apply", Outcome.NOOP, before, before, reason="the NodePool already has these values")
+        return Plan(name, "apply", Outcome.NOOP, before, unchanged, reason="the NodePool already has these values")
     previous = last_change(before)
     if previous is not None and now - previous < min_interval:
         wait = min_interval - (now - previous)
@@ -162,7 +173,7 @@ def plan_apply(
             "apply",
             Outcome.SKIPPED,
             before,
-            before,
+            unchanged,
             reason=f"last change at {previous.isoformat()} is within min_interval {min_interval}; "
             f"skipped (not queued), the next change is allowed in {wait}",
         )

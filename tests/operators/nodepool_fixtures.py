@@ -1,0 +1,32 @@
+"""Shared set-up for the NodePool operator tests: a fake API server holding the example pool, reachable through
+an env-var Kubernetes connection, and a manual clock for the anti-flap stamps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_carbon_provider.carbon.clock import ManualClock
+from airflow_carbon_provider.karpenter.example import example_nodepool
+from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator
+
+NAME = "carbon-aware-batch"
+CONN = "kube_fake"
+CONTEXT: Any = {}
+
+
+@pytest.fixture
+def kube_api(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKubeApi]:
+    with serve_fake_kube_api(FakeKubeApi(validator=shared_crd_validator(shared_dir))) as api:
+        api.add(example_nodepool())
+        monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", api.airflow_connection())
+        yield api
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 1, 12, tzinfo=UTC))
