@@ -48,23 +48,32 @@ class TtlCache:
         with self._lock:
             self._entries.pop(key, None)
 
+    def on(self, clock: Clock) -> ClockedCache:
+        """This cache with lifetimes measured on ``clock`` (a replayed or test source's own time)."""
+        return ClockedCache(self, clock)
+
     async def get_or_fetch(
         self,
         key: CacheKey,
         fetch: Callable[[], Awaitable[T]],
         ttl: Callable[[T, datetime], timedelta],
+        clock: Clock | None = None,
     ) -> T:
-        """The cached value for ``key``, or the result of one shared ``fetch()`` kept for ``ttl(value, now)``."""
+        """The cached value for ``key``, or the result of one shared ``fetch()`` kept for ``ttl(value, now)``.
+
+        ``clock`` (default: the cache's) is the time base of this entry's lifetime.
+        """
+        clock = clock or self.clock
         loop = asyncio.get_running_loop()
         flight_key = (id(loop), key)
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry.expires > self.clock.now():
+            if entry is not None and entry.expires > clock.now():
                 value: T = entry.value
                 return value
             task = self._flights.get(flight_key)
             if task is None:
-                task = loop.create_task(self._fetch_and_store(key, fetch, ttl))
+                task = loop.create_task(self._fetch_and_store(key, fetch, ttl, clock))
                 self._flights[flight_key] = task
                 task.add_done_callback(lambda done: self._landed(flight_key, done))
         # shield: one waiter being cancelled must not cancel the request the others share
@@ -72,10 +81,10 @@ class TtlCache:
         return result
 
     async def _fetch_and_store(
-        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T, datetime], timedelta]
+        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T, datetime], timedelta], clock: Clock
     ) -> T:
         value = await fetch()
-        now = self.clock.now()
+        now = clock.now()
         lifetime = ttl(value, now)
         if lifetime > timedelta(0):
             with self._lock:
@@ -96,6 +105,21 @@ class TtlCache:
             del self._entries[stale]
         while len(self._entries) > self.max_entries:
             del self._entries[min(self._entries, key=lambda k: self._entries[k].expires)]
+
+
+class ClockedCache:
+    """A :class:`TtlCache` seen through one clock, so a source's entries expire on the source's own time."""
+
+    def __init__(self, cache: TtlCache, clock: Clock) -> None:
+        self.cache, self.clock = cache, clock
+
+    async def get_or_fetch(
+        self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T, datetime], timedelta]
+    ) -> T:
+        return await self.cache.get_or_fetch(key, fetch, ttl, clock=self.clock)
+
+    def invalidate(self, key: CacheKey) -> None:
+        self.cache.invalidate(key)
 
 
 def ttl_until_end(end: datetime, now: datetime, floor: timedelta, cap: timedelta) -> timedelta:

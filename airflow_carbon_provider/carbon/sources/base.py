@@ -129,7 +129,7 @@ class HttpSource:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.api = HttpApi(self.name, base_url or self.default_base_url, timeout=timeout, retry=retry, clock=self.clock)
-        self.cache = cache if cache is not None else PROCESS_CACHE
+        self.cache = (cache if cache is not None else PROCESS_CACHE).on(self.clock)
         self.latest_max_age = latest_max_age
         self._identity = (self.name, self.api.base_url, credential.fingerprint() if credential else "")
 
