@@ -18,6 +18,7 @@ pool after the change is validated against the NodePool CRD (schema + CEL) befor
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -70,6 +71,15 @@ def _interval(value: timedelta | float | int, parameter: str) -> timedelta:
     if interval < timedelta(0):
         raise ValueError(f"{parameter} must be >= 0, got {value!r}")
     return interval
+
+
+@functools.lru_cache(maxsize=256)
+def _preflight_violations(validator: NodePoolValidator, name: str, changes_json: str) -> tuple[str, ...]:
+    """CRD violations of the example pool after ``changes``; cached since a scheduled task repeats them."""
+    baseline = example_nodepool()
+    baseline["metadata"]["name"] = name
+    plan = plan_apply(baseline, parse_changes(changes_json), SystemClock().now())
+    return tuple(validator.validate(plan.after, old=plan.before))
 
 
 class _NodePoolTask(BaseOperator):
@@ -177,12 +187,10 @@ class _NodePoolTask(BaseOperator):
 
     def _preflight(self, validator: NodePoolValidator, changes: Sequence[Change]) -> None:
         """Reject changes that make even the (valid) example pool invalid, before any request is made."""
-        baseline = example_nodepool()
-        baseline["metadata"]["name"] = self.nodepool_name
-        plan = plan_apply(baseline, changes, self.clock.now())
-        violations = validator.validate(plan.after, old=plan.before)
+        key = json.dumps([change.to_dict() for change in changes], sort_keys=True)
+        violations = _preflight_violations(validator, self.nodepool_name, key)
         if violations:
-            raise NodePoolValidationError(self.nodepool_name, violations)
+            raise NodePoolValidationError(self.nodepool_name, list(violations))
 
     def _validator(self) -> tuple[NodePoolValidator | None, dict[str, Any]]:
         if self.crd is None:
