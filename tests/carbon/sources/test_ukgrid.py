@@ -123,3 +123,14 @@ async def test_all_regions_answer_to_a_one_region_query_is_malformed(source, ukg
     ukgrid_api.server.script(FakeResponse(200, body))
     with pytest.raises(MalformedResponseError):
         await source.latest("13")
+
+
+@pytest.mark.asyncio
+async def test_regional_history_by_region_id_is_forecast_based_and_flagged_estimated(source, ukgrid_api):
+    start = FAKE_NOW.replace(minute=0, second=0) - timedelta(hours=2)
+    history = await source.history("regionid:13", start, start + timedelta(hours=1))
+    assert [r.start for r in history] == [start, start + timedelta(minutes=30)]
+    assert all(r.estimated and not r.forecast for r in history)
+    assert ukgrid_api.server.matching("/regional/intensity/.*")[0].path == (
+        "/regional/intensity/2024-03-06T17:00Z/2024-03-06T18:00Z/regionid/13"
+    )
