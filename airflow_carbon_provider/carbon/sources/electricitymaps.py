@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GRANULARITY = {"5_minutes": timedelta(minutes=5), "15_minutes": timedelta(minutes=15), "hourly": timedelta(hours=1)}
-HISTORY_SPAN = timedelta(hours=24)  # /history serves the last 24 h; older windows need /past-range
+HISTORY_HOURS = 24  # /history serves the last 24 hourly points, the newest being the current hour
 PAST_RANGE_CHUNK = timedelta(days=10)  # documented limit for hourly granularity
 PLAN_MARKERS = ("Token unauthorized for zoneKey", "Endpoint not available")
 
@@ -73,7 +73,8 @@ class ElectricityMapsSource(HttpSource):
     async def history(self, zone: str, start: datetime, end: datetime) -> list[Reading]:
         start, end = check_window(start, end)
         now = self.clock.now()
-        if start >= now - HISTORY_SPAN:
+        oldest_in_history = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HISTORY_HOURS - 1)
+        if start >= oldest_in_history:
             params = self._params(zone)
             series = await self.cache.get_or_fetch(
                 self._key("history", zone, params),

@@ -120,3 +120,17 @@ async def test_endpoint_outside_the_plan_is_a_plan_error_not_an_auth_error(sourc
 def test_a_token_is_required():
     with pytest.raises(ValueError, match="password"):
         ElectricityMapsSource(Secret(""))
+
+
+@pytest.mark.asyncio
+async def test_history_reaching_past_the_last_24_points_uses_past_range(source, electricitymaps_api):
+    history = await source.history("DE", HOUR - timedelta(hours=24), HOUR)
+    assert electricitymaps_api.server.count("/v3/carbon-intensity/history") == 0
+    assert [r.start for r in history] == [HOUR - timedelta(hours=24 - i) for i in range(24)]
+
+
+@pytest.mark.asyncio
+async def test_history_within_the_last_24_points_uses_history(source, electricitymaps_api):
+    await source.history("DE", HOUR - timedelta(hours=23), HOUR)
+    assert electricitymaps_api.server.count("/v3/carbon-intensity/history") == 1
+    assert electricitymaps_api.server.count("/v3/carbon-intensity/past-range") == 0
