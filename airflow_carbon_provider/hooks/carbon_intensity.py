@@ -6,6 +6,7 @@ same async client code. Without a ``carbon_intensity_default`` connection the ho
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -62,13 +63,16 @@ class CarbonIntensityHook(BaseHook):
             try:
                 conn = await self.aget_connection(self.carbon_conn_id)
             except AirflowNotFoundException:
-                return self._use(self._fallback())
-            if conn.password:
-                from airflow.sdk.log import amask_secret
+                config = self._fallback()
+            else:
+                if conn.password:
+                    from airflow.sdk.log import amask_secret
 
-                await amask_secret(conn.password)
-            extra = await conn.aextra_dejson() if hasattr(conn, "aextra_dejson") else conn.extra_dejson
-            return self._use(self._config_from(conn, extra))
+                    await amask_secret(conn.password)
+                extra = await conn.aextra_dejson() if hasattr(conn, "aextra_dejson") else conn.extra_dejson
+                config = self._config_from(conn, extra)
+            # building a replay source reads the data file: keep that off the event loop
+            return await asyncio.to_thread(self._use, config)
         return self._source
 
     @property

@@ -6,6 +6,7 @@ replay a day in minutes. Its forecast is the recorded future itself: perfect kno
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import dataclasses
 import functools
@@ -105,8 +106,9 @@ class ReplaySource:
         if self.default_zone not in self.files:
             raise ValueError(f"zone: {self.default_zone!r} has no replay data; available: {', '.join(self.files)}")
         self.emission_factor = emission_factor
+        self._loaded: dict[str, _Series] = {self.default_zone: self._series(self.default_zone)}  # fail fast on bad data
         self.clock: Clock = clock or replay_clock(
-            self.series(self.default_zone)[0].start,
+            self._loaded[self.default_zone].readings[0].start,
             start=replay_start,
             speed=replay_speed,
             wall_origin=replay_wall_origin,
@@ -118,6 +120,13 @@ class ReplaySource:
     def series(self, zone: str) -> tuple[Reading, ...]:
         return self._series(zone).readings
 
+    async def _aseries(self, zone: str) -> _Series:
+        """The zone's series; a first load (parsing a year of CSV) runs in a thread, off the event loop."""
+        loaded = self._loaded.get(zone)
+        if loaded is None:
+            loaded = self._loaded[zone] = await asyncio.to_thread(self._series, zone)
+        return loaded
+
     def _series(self, zone: str) -> _Series:
         path = self.files.get(zone)
         if path is None:
@@ -125,7 +134,7 @@ class ReplaySource:
         return _load(path, zone, self.emission_factor)
 
     async def latest(self, zone: str) -> Reading:
-        series, now = self._series(zone), self.clock.now()
+        series, now = await self._aseries(zone), self.clock.now()
         current = series.window(now, now + timedelta(microseconds=1))
         if not current:
             first, last = series.readings[0], series.readings[-1]
@@ -139,10 +148,10 @@ class ReplaySource:
     async def forecast(self, zone: str, horizon: timedelta) -> list[Reading]:
         check_horizon(horizon)
         now = self.clock.now()
-        ahead = self._series(zone).window(now, now + horizon)
+        ahead = (await self._aseries(zone)).window(now, now + horizon)
         return [dataclasses.replace(r, forecast=True, flags=(*r.flags, PERFECT_KNOWLEDGE)) for r in ahead]
 
     async def history(self, zone: str, start: datetime, end: datetime) -> list[Reading]:
         start, end = check_window(start, end)
         now = self.clock.now()
-        return [r for r in self._series(zone).window(start, end) if r.start <= now]
+        return [r for r in (await self._aseries(zone)).window(start, end) if r.start <= now]

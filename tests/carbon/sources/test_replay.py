@@ -112,3 +112,10 @@ async def test_an_instant_on_an_interval_boundary_belongs_to_the_interval_it_sta
     assert (await source.latest("ES")).start == at
     assert (await source.forecast("ES", timedelta(hours=1)))[0].start == at
     assert len(await source.forecast("ES", timedelta(hours=1))) == 1
+
+
+def test_a_malformed_replay_file_fails_at_construction(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("datetime,carbon_intensity\n2023-06-01T12:00:00,100\n")
+    with pytest.raises(ValueError, match="no UTC offset"):
+        ReplaySource(replay_file=path, clock=ManualClock(AT))
