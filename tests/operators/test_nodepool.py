@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import yaml
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 
@@ -19,6 +20,7 @@ from airflow_carbon_provider.karpenter.errors import (
 from airflow_carbon_provider.karpenter.example import example_nodepool
 from airflow_carbon_provider.karpenter.state import LAST_CHANGE_ANNOTATION, MANAGED_LABEL, PRIOR_STATE_ANNOTATION
 from airflow_carbon_provider.operators.nodepool import NodePoolOperator
+from tests.conftest import REPO
 from tests.operators.nodepool_fixtures import *  # noqa: F403 - the kube_api and clock fixtures
 from tests.operators.nodepool_fixtures import CONN, CONTEXT, NAME
 
@@ -230,6 +232,12 @@ def test_not_ready_is_reported_without_failing_by_default(kube_api, clock) -> No
     ]
     result = operator(clock, changes=unknown_capacity).execute(CONTEXT)
     assert result["conditions"]["status"] == {"Ready": "False", "ValidationSucceeded": "False"}
+
+
+def test_the_deployed_rbac_admits_its_named_pool(kube_api, clock) -> None:
+    rbac = {doc["kind"]: doc for doc in yaml.safe_load_all((REPO / "deploy" / "rbac.yaml").read_text())}
+    kube_api.allowed_names = set(rbac["ClusterRole"]["rules"][0]["resourceNames"])
+    assert operator(clock, changes=[{"type": "pause"}]).execute(CONTEXT)["outcome"] == "changed"
 
 
 def test_rbac_denial_names_the_rule_to_add(kube_api, clock) -> None:
