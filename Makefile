@@ -34,5 +34,8 @@ test: lint typecheck unit
 demo: venv
 	AIRFLOW_HOME=$(CURDIR)/.airflow $(BIN)/airflow providers list
 
+benchmarks: venv  ## regenerate BENCHMARKS.md from ../shared/data (several minutes)
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) .airflow .mypy_cache .pytest_cache .ruff_cache
