@@ -1,8 +1,8 @@
 """The built-in forecaster: what ``auto`` plans on when the source gives no forecast covering the window.
 
 Uses history only (never a value that starts at or after the forecast's origin). The forecast for a time t is
-a daily profile -- the weighted mean of the same time of day over the previous days, recent days weighted more --
-shifted by the current deviation from that profile, which decays with the lead time. Grid intensity is driven by
+a daily profile -- the weighted mean of the same time of day over the previous 14 days, recent days and the same
+weekday weighted more -- shifted by the current deviation from that profile, which decays with the lead time. Grid intensity is driven by
 the daily solar/demand cycle and by weather systems lasting hours to days; the profile captures the first, the
 decaying deviation the second. Parameters were chosen on the 2020-2023 dev data (BENCHMARKS.md).
 """
@@ -20,13 +20,15 @@ HOUR = 3600.0
 
 @dataclass(frozen=True)
 class ForecasterConfig:
-    """``days`` of profile, each day weighted ``day_decay`` times the next more recent one; the deviation of the
-    last ``level_hours`` from the profile is added with weight ``level_decay ** lead_hours``."""
+    """``days`` of profile, each day weighted ``day_decay`` times the next more recent one, the same weekday
+    ``week_weight`` more; the deviation of the last ``level_hours`` from the profile is added with weight
+    ``level_decay ** lead_hours``."""
 
-    days: int = 7
-    day_decay: float = 0.8
+    days: int = 14
+    day_decay: float = 0.9
+    week_weight: float = 1.0
     level_hours: float = 3.0
-    level_decay: float = 0.9
+    level_decay: float = 0.8
     min_step: float = 300.0
     max_step: float = HOUR
 
@@ -39,13 +41,14 @@ one forecast (the replay plans 1, 4 and 8 h jobs at each release)."""
 _last: tuple[object, object, tuple[object, ...], Series] | None = None
 
 
-def forecast(history: Series, *, origin: float, end: float, config: ForecasterConfig = DEFAULT) -> Series:
+def forecast(history: Series, *, origin: float, end: float, config: ForecasterConfig | None = None) -> Series:
     """Forecast ``[origin, end)`` from ``history`` (only its intervals starting before ``origin`` are read).
 
     Slots follow the history's own resolution (clamped to 5 min .. 1 h) and run to ``end`` rounded up to
     :data:`HORIZON_STEP`. Empty when history is empty.
     """
     global _last  # noqa: PLW0603 -- a one-entry memo: the same forecast asked again for another job length
+    config = config or DEFAULT
     known = history.before(origin)
     if not len(known) or end <= origin:
         return Series.empty()
@@ -69,6 +72,7 @@ def _forecast(known: Series, origin: float, end: float, config: ForecasterConfig
     targets = np.concatenate((level_slots, slots))
     lags = DAY * np.arange(1, config.days + 1)
     weights = config.day_decay ** np.arange(config.days)
+    weights[6::7] += config.week_weight  # same weekday: working days and weekends differ
     n_level = len(level_slots)
     # One evaluation for the profile days of every slot plus the actual values of the level slots.
     a = np.concatenate(((targets[:, None] - lags[None, :]).ravel(), level_slots))
