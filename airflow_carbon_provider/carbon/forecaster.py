@@ -2,9 +2,10 @@
 
 Uses history only (never a value that starts at or after the forecast's origin). The forecast for a time t is
 a daily profile -- the weighted mean of the same time of day over the previous 14 days, recent days and the same
-weekday weighted more -- shifted by the current deviation from that profile, which decays with the lead time. Grid intensity is driven by
-the daily solar/demand cycle and by weather systems lasting hours to days; the profile captures the first, the
-decaying deviation the second. Parameters were chosen on the 2020-2023 dev data (BENCHMARKS.md).
+weekday weighted more -- shifted by the current deviation from that profile, which decays with the lead time.
+Grid intensity is driven by the daily solar/demand cycle, the working week and weather systems lasting hours to
+days; the profile captures the first two, the decaying deviation the third. Parameters were chosen on the
+2020-2023 dev data (BENCHMARKS.md).
 """
 
 from __future__ import annotations
