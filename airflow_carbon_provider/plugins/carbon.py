@@ -5,9 +5,9 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from airflow_carbon_provider.plugins.app import create_carbon_app
-from airflow_carbon_provider.plugins.pages import RUN_TAB_ROUTE
 
 URL_PREFIX = "/carbon"
+RUN_TAB_ROUTE = "carbon_run"
 
 
 class CarbonPlugin(AirflowPlugin):

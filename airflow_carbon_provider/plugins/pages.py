@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from airflow_carbon_provider.plugins.payloads import CarbonReport, CarbonWait
     from airflow_carbon_provider.plugins.summary import RunCarbon, TaskPayload
 
-RUN_TAB_ROUTE = "carbon_run"
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:16px;color:#212121;background:#fff}
 h1{font-size:20px;margin:0 0 12px}h2{font-size:16px;margin:20px 0 8px}
@@ -29,7 +28,11 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 
 def run_page(run: RunCarbon) -> str:
     """The DAG-run tab: one chart and table per report, one table per sensor wait, and what was skipped."""
-    body = [f"<h1>Carbon &mdash; {escape(run.dag_id)} / {escape(run.run_id)}</h1>", *_skipped(run)]
+    body = [
+        f"<h1>Carbon &mdash; {escape(run.dag_id)} / {escape(run.run_id)}</h1>",
+        '<p><a href="../../../">All carbon-aware runs</a></p>',
+        *_skipped(run),
+    ]
     if not run.has_data:
         body.append(
             '<p class="muted">No carbon data for this run yet. A CarbonIntensitySensor or CarbonReportOperator '
@@ -151,10 +154,10 @@ def _overview_table(runs: Sequence[RunCarbon]) -> str:
     rows = []
     for run in runs:
         first = run.first
-        link = f"../dags/{quote(run.dag_id, safe='')}/runs/{quote(run.run_id, safe='')}/plugin/{RUN_TAB_ROUTE}"
+        link = f"dags/{quote(run.dag_id, safe='')}/runs/{quote(run.run_id, safe='')}"
         rows.append(
             f"<tr><td>{escape(run.dag_id)}</td>"
-            f'<td><a target="_top" href="{escape(link)}">{escape(run.run_id)}</a></td>'
+            f'<td><a href="{escape(link)}">{escape(run.run_id)}</a></td>'
             f"<td>{escape(', '.join(run.zones))}</td>"
             f"<td class=num>{_duration(run.waited_seconds)}</td>"
             f"<td class=num>{_intensity(first.intensity_at_release if first else None)}</td>"

@@ -147,3 +147,13 @@ def test_overview_totals_the_grams_avoided(api: TestClient, tokens: dict[str, st
 
     assert '<b class="good total-avoided">651.8 gCO2e</b>' in page
     assert "wait only" not in page
+
+
+def test_overview_links_each_run_to_its_carbon_view_inside_the_frame(
+    api: TestClient, tokens: dict[str, str], sample_runs
+) -> None:
+    """The UI sandboxes plugin iframes without top navigation, so the link stays in the frame (relative)."""
+    page = api.get("/carbon/", headers=bearer(tokens["outsider"])).text
+    run_id = sample_runs["carbon_green_run"].replace(":", "%3A").replace("+", "%2B")
+
+    assert f'<a href="dags/carbon_green_run/runs/{run_id}">' in page
