@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from airflow_carbon_provider.carbon.config import SourceConfig, build_source
+from airflow_carbon_provider.carbon.config import SourceConfig, SourceKind, build_source
 from airflow_carbon_provider.carbon.http import run_sync
 from airflow_carbon_provider.carbon.regions import resolve_zone
 
@@ -71,8 +71,9 @@ class CarbonIntensityHook(BaseHook):
                     await amask_secret(conn.password)
                 extra = await conn.aextra_dejson() if hasattr(conn, "aextra_dejson") else conn.extra_dejson
                 config = self._config_from(conn, extra)
-            # building a replay source reads the data file: keep that off the event loop
-            return await asyncio.to_thread(self._use, config)
+            if config.source is SourceKind.REPLAY:  # building it reads the data file: keep that off the event loop
+                return await asyncio.to_thread(self._use, config)
+            return self._use(config)
         return self._source
 
     @property
