@@ -34,5 +34,11 @@ class Secret:
 
     __str__ = __repr__
 
+    def __copy__(self) -> Secret:
+        return self  # immutable; copying must work (operators get deep-copied) even though pickling does not
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Secret:
+        return self
+
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("Secret values are not picklable; keep credentials in the Airflow connection")

@@ -106,3 +106,10 @@ def test_secrets_refuse_to_be_pickled():
 
     with pytest.raises(TypeError, match="not picklable"):
         pickle.dumps(Secret(EM_TOKEN))
+
+
+def test_secrets_survive_deep_copies_of_their_holders():
+    import copy
+
+    config = SourceConfig.from_connection(password=EM_TOKEN, extra={"source": "electricitymaps"})
+    assert copy.deepcopy(config).password == Secret(EM_TOKEN)
