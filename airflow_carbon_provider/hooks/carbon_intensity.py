@@ -76,6 +76,10 @@ class CarbonIntensityHook(BaseHook):
             return self._use(config)
         return self._source
 
+    def get_conn(self) -> CarbonSource:
+        """Airflow's conventional accessor: the configured source client."""
+        return self.get_source()
+
     @property
     def source_name(self) -> str:
         return self.get_source().name

@@ -92,6 +92,7 @@ def test_forecast_and_history_are_sorted_one_per_interval(em_hook):
 
 
 def test_capabilities(em_hook, fake_clock):
+    assert em_hook.get_conn() is em_hook.get_source()
     assert em_hook.source_name == "electricitymaps"
     assert em_hook.has_forecast is True
     assert em_hook.default_zone == "DE"

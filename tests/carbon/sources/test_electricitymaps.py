@@ -6,11 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_carbon_provider.carbon.errors import AuthenticationFailedError, PlanNotIncludedError, ZoneUnknownError
+from airflow_carbon_provider.carbon.errors import (
+    AuthenticationFailedError,
+    MalformedResponseError,
+    PlanNotIncludedError,
+    ZoneUnknownError,
+)
 from airflow_carbon_provider.carbon.readings import SignalKind
 from airflow_carbon_provider.carbon.secret import Secret
 from airflow_carbon_provider.carbon.sources.electricitymaps import ElectricityMapsSource
 from tests.fakes.carbon_apis import EM_TOKEN, FAKE_NOW
+from tests.fakes.http_server import FakeResponse
 
 
 @pytest.fixture
@@ -134,3 +140,20 @@ async def test_history_within_the_last_24_points_uses_history(source, electricit
     await source.history("DE", HOUR - timedelta(hours=23), HOUR)
     assert electricitymaps_api.server.count("/v3/carbon-intensity/history") == 1
     assert electricitymaps_api.server.count("/v3/carbon-intensity/past-range") == 0
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"zone": "DE", "carbonIntensity": "high", "datetime": "2024-03-06T19:00:00.000Z"},
+        {"zone": "DE", "carbonIntensity": 300},
+        {"zone": "DE", "carbonIntensity": 300, "datetime": "yesterday"},
+        {"zone": "DE", "carbonIntensity": -5, "datetime": "2024-03-06T19:00:00.000Z"},
+        ["not", "an", "object"],
+    ],
+)
+async def test_bodies_without_the_documented_shape_are_malformed(source, electricitymaps_api, body):
+    electricitymaps_api.server.script(FakeResponse(200, body))
+    with pytest.raises(MalformedResponseError, match="latest"):
+        await source.latest("DE")
