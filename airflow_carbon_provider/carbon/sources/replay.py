@@ -10,6 +10,7 @@ import asyncio
 import bisect
 import dataclasses
 import functools
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -23,6 +24,8 @@ from airflow_carbon_provider.carbon.sources.base import check_horizon, check_win
 
 if TYPE_CHECKING:
     from airflow_carbon_provider.carbon.readings import Reading
+
+log = logging.getLogger(__name__)
 
 DATA_PACKAGE = "airflow_carbon_provider.carbon.data"
 DEFAULT_ZONE = "ES"
@@ -107,6 +110,12 @@ class ReplaySource:
             raise ValueError(f"zone: {self.default_zone!r} has no replay data; available: {', '.join(self.files)}")
         self.emission_factor = emission_factor
         self._loaded: dict[str, _Series] = {self.default_zone: self._series(self.default_zone)}  # fail fast on bad data
+        if clock is None and replay_speed != 1 and replay_wall_origin is None:
+            log.warning(
+                "replay_speed=%s without replay_wall_origin: each process anchors its own replay clock, so a sensor "
+                "and its trigger disagree on the time; set replay_wall_origin (epoch seconds) in the connection",
+                replay_speed,
+            )
         self.clock: Clock = clock or replay_clock(
             self._loaded[self.default_zone].readings[0].start,
             start=replay_start,

@@ -119,3 +119,15 @@ def test_a_malformed_replay_file_fails_at_construction(tmp_path):
     path.write_text("datetime,carbon_intensity\n2023-06-01T12:00:00,100\n")
     with pytest.raises(ValueError, match="no UTC offset"):
         ReplaySource(replay_file=path, clock=ManualClock(AT))
+
+
+def test_speed_without_wall_origin_warns_that_processes_will_disagree(caplog):
+    with caplog.at_level("WARNING"):
+        ReplaySource(replay_speed=60)
+    assert "replay_wall_origin" in caplog.text
+
+
+def test_a_shared_wall_origin_gives_every_process_the_same_clock():
+    first = ReplaySource(replay_speed=60, replay_wall_origin=1_700_000_000, replay_start=AT)
+    second = ReplaySource(replay_speed=60, replay_wall_origin=1_700_000_000, replay_start=AT)
+    assert first.clock == second.clock
