@@ -113,3 +113,15 @@ def test_cache_keys_hold_a_fingerprint_never_the_token(electricitymaps_api):
     key = source._key("latest", "DE", {"zone": "DE"})
     assert EM_TOKEN not in repr(key)
     assert Secret(EM_TOKEN).fingerprint() in key
+
+
+@pytest.mark.asyncio
+async def test_entries_expire_on_the_sources_own_clock(electricitymaps_api, fake_clock):
+    shared = TtlCache()  # wall-clock cache, as in production; the source runs on a manual clock
+    source = ElectricityMapsSource(
+        Secret(EM_TOKEN), base_url=electricitymaps_api.base_url, clock=fake_clock, cache=shared
+    )
+    await source.latest("DE")
+    fake_clock.advance(timedelta(minutes=6))
+    await source.latest("DE")
+    assert electricitymaps_api.server.count("/v3/carbon-intensity/latest") == 2
