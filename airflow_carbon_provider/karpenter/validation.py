@@ -5,9 +5,10 @@ with ``self`` bound to the value at the rule's schema node (and ``oldSelf`` to t
 which run only when there is an old value, as on an update). The Kubernetes CEL library's ``find`` (first regex
 match, RE2 syntax) is not part of standard CEL and is implemented here with google-re2.
 
-Not covered (the server still checks these): CRD defaulting, pruning of unknown fields, list-map/set
-uniqueness, CEL cost limits, validation ratcheting, and Karpenter's own runtime validation (which shows up as
-``ValidationSucceeded=False`` on the pool after the patch).
+Like an API server with validation ratcheting (KEP-4008), CEL rules are not re-evaluated on a value equal to
+the old object's (the schema is still checked whole). Not covered (the server still checks these): CRD
+defaulting, pruning of unknown fields, list-map/set uniqueness, CEL cost limits, and Karpenter's own runtime
+validation (which shows up as ``ValidationSucceeded=False`` on the pool after the patch).
 """
 
 from __future__ import annotations
@@ -118,6 +119,8 @@ class NodePoolValidator:
             for where, value, old_value in _values_at(nodepool, old, rule.schema_path, ()):
                 if rule.is_transition and old_value is _ABSENT:
                     continue
+                if old_value is not _ABSENT and value == old_value:
+                    continue  # ratcheting: an unchanged value is not re-checked (KEP-4008, GA in Kubernetes 1.33)
                 if not self._passes(rule, value, old_value):
                     violations.append(f"{where or '<root>'}: {rule.message}")
         return violations
@@ -154,9 +157,10 @@ def _values_at(
     found: list[tuple[str, Any, Any]] = []
     if head == "*":
         if isinstance(value, list):
+            # items of an atomic list correlate with the old object only when the whole list is unchanged
+            old_items = old if isinstance(old, list) and old == value else [None] * len(value)
             for index, item in enumerate(value):
-                # atomic lists do not correlate items with the old object, so item rules get no oldSelf
-                found.extend(_values_at(item, None, rest, (*where, index)))
+                found.extend(_values_at(item, old_items[index], rest, (*where, index)))
     elif head == "{}":
         if isinstance(value, dict):
             old_map = old if isinstance(old, dict) else {}

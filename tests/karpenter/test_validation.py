@@ -133,3 +133,10 @@ def test_deploy_manifests_are_valid_against_the_crd(shared_crd) -> None:
     assert example == bundled
     assert example["apiVersion"] == "karpenter.sh/v1"
     assert shared_crd.validate(example) == []
+
+
+def test_unchanged_values_are_not_rechecked_on_update_as_with_ratcheting(shared_crd, nodepool) -> None:
+    legacy = with_requirement(nodepool, {"key": "karpenter.sh/legacy", "operator": "In", "values": ["x"]})
+    weighted = with_spec(legacy, weight=20)
+    assert shared_crd.validate(weighted, old=legacy) == []
+    assert shared_crd.validate(weighted) != []
