@@ -10,12 +10,16 @@ expected.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.cncf.kubernetes.hooks.kubernetes import KubernetesHook
 from airflow.providers.cncf.kubernetes.kubernetes_helper_functions import generic_api_retry
+from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
 from kubernetes.client.exceptions import ApiException
 
 from airflow_carbon_provider.karpenter.conditions import ConditionReport
@@ -172,3 +176,19 @@ class KarpenterHook(KubernetesHook):
             if report.current or time.monotonic() >= deadline:
                 return report
             time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+def kubernetes_configured(conn_id: str | None, default_conn_id: str = "kubernetes_default") -> bool:
+    """Whether ``conn_id`` leads to a cluster: the connection exists or, for the default connection, a kubeconfig
+    or an in-cluster service account does (where KubernetesHook falls back to). An unknown non-default id is an
+    error, not "no cluster"."""
+    if conn_id is None:
+        return False
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        if conn_id != default_conn_id:
+            raise
+        default_kubeconfig = Path(os.environ.get("KUBECONFIG", "~/.kube/config")).expanduser()
+        return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) or default_kubeconfig.is_file()
+    return True

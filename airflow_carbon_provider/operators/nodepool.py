@@ -20,20 +20,18 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook, BaseOperator
-from airflow.sdk.exceptions import AirflowNotFoundException
+from airflow.sdk import BaseOperator
 
 from airflow_carbon_provider.carbon.clock import Clock, SystemClock
 from airflow_carbon_provider.carbon.hysteresis import GateState, Hysteresis
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
-from airflow_carbon_provider.hooks.karpenter import KarpenterHook
+from airflow_carbon_provider.hooks.karpenter import KarpenterHook, kubernetes_configured
 from airflow_carbon_provider.karpenter.changes import Change, parse_changes
 from airflow_carbon_provider.karpenter.diff import format_diff
 from airflow_carbon_provider.karpenter.errors import NodePoolNotReadyError, NodePoolValidationError
@@ -55,7 +53,14 @@ PlanFor = Callable[[dict[str, Any]], Plan]
 
 
 def _templated(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
+    """Whether ``value`` (or anything nested in it) still holds a Jinja expression to render at run time."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, Mapping):
+        return any(_templated(item) for item in value.values())
+    if isinstance(value, Sequence):
+        return any(_templated(item) for item in value)
+    return False
 
 
 def _check_name(name: Any, parameter: str = "nodepool_name") -> None:
@@ -80,6 +85,19 @@ def _preflight_violations(validator: NodePoolValidator, name: str, changes_json:
     baseline["metadata"]["name"] = name
     plan = plan_apply(baseline, parse_changes(changes_json), SystemClock().now())
     return tuple(validator.validate(plan.after, old=plan.before))
+
+
+def _gate_state(nodepool: dict[str, Any]) -> GateState | None:
+    text = annotations_of(nodepool).get(GATE_STATE_ANNOTATION)
+    if not text:
+        return None
+    try:
+        return GateState.from_dict(json.loads(text))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(
+            f"NodePool annotation {GATE_STATE_ANNOTATION} is not a gate state this provider wrote ({exc}); "
+            "remove it to let the gate start afresh"
+        ) from exc
 
 
 class _NodePoolTask(BaseOperator):
@@ -218,17 +236,7 @@ class _NodePoolTask(BaseOperator):
         }
 
     def _cluster_configured(self) -> bool:
-        conn_id = self.kubernetes_conn_id
-        if conn_id is None:
-            return False
-        try:
-            BaseHook.get_connection(conn_id)
-        except AirflowNotFoundException:
-            if conn_id != DEFAULT_KUBE_CONN:
-                raise
-            default_kubeconfig = Path(os.environ.get("KUBECONFIG", "~/.kube/config")).expanduser()
-            return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) or default_kubeconfig.is_file()
-        return True
+        return kubernetes_configured(self.kubernetes_conn_id, DEFAULT_KUBE_CONN)
 
     def _offline(self, checked: PlanFor, validation: dict[str, Any]) -> dict[str, Any]:
         source = "nodepool_spec" if self.nodepool_spec is not None else "the bundled example NodePool"
@@ -381,8 +389,7 @@ class CarbonAwareNodePoolOperator(_NodePoolTask):
         decided: dict[str, Any] = {}
 
         def plan_for(live: dict[str, Any]) -> Plan:
-            text = annotations_of(live).get(GATE_STATE_ANNOTATION)
-            previous = GateState.from_dict(json.loads(text)) if text else None
+            previous = _gate_state(live)
             gate = self.hysteresis.step(previous, reading.intensity, carbon_now)
             decided.update(previous=previous.state.value if previous else None, gate=gate)
             gate_text = json.dumps(gate.to_dict(), sort_keys=True, separators=(",", ":"))
