@@ -44,6 +44,11 @@ def _strings(values: Any, name: str) -> tuple[str, ...]:
     return tuple(_string(value, f"{name}[{index}]") for index, value in enumerate(values))
 
 
+def _integer(value: Any) -> Any:
+    """Rendered templates give strings: accept ``"50"`` where an integer is expected (anything else unchanged)."""
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
 def _quantity(value: Any, name: str) -> str:
     if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
         raise ValueError(f"{name} must be a Kubernetes quantity such as '100', '64Gi' or 0, got {value!r}")
@@ -376,7 +381,7 @@ class SetTaints(Change):
 
 _BUILDERS: dict[str, Callable[[dict[str, Any]], Change]] = {
     SetRequirement.type_name: lambda d: SetRequirement(
-        d["key"], d["operator"], d.get("values", ()), d.get("min_values")
+        d["key"], d["operator"], d.get("values", ()), _integer(d.get("min_values"))
     ),
     RemoveRequirement.type_name: lambda d: RemoveRequirement(d["key"]),
     AllowArchitectures.type_name: lambda d: AllowArchitectures(d["values"]),
@@ -384,7 +389,7 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], Change]] = {
     SetLimits.type_name: lambda d: SetLimits(d["limits"]),
     Pause.type_name: lambda d: Pause(),
     Resume.type_name: lambda d: Resume(),
-    SetWeight.type_name: lambda d: SetWeight(d["weight"]),
+    SetWeight.type_name: lambda d: SetWeight(_integer(d["weight"])),
     SetDisruptionBudgets.type_name: lambda d: SetDisruptionBudgets(d["budgets"]),
     SetTemplateLabels.type_name: lambda d: SetTemplateLabels(d["labels"]),
     SetTaints.type_name: lambda d: SetTaints(d["taints"]),

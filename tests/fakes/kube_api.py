@@ -182,7 +182,10 @@ class FakeKubeApi:
             fault = next((f for f in self._faults if f.method == method), None)
             if fault is not None:
                 self._faults.remove(fault)
-                return fault.status, status_body(fault.status, fault.reason, fault.message)
+                body = status_body(fault.status, fault.reason, fault.message)
+                if fault.retry_after is not None:
+                    body["details"]["retryAfterSeconds"] = fault.retry_after
+                return fault.status, body
             segments = [s for s in parts.path.split("/") if s]
             if segments == ["apis", GROUP] and method == "GET":
                 return 200, self._discovery()
@@ -320,6 +323,9 @@ class _Handler(BaseHTTPRequestHandler):
         data = json.dumps(payload, sort_keys=True).encode()
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
+        retry_after = payload.get("details", {}).get("retryAfterSeconds") if payload.get("kind") == "Status" else None
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

@@ -108,6 +108,20 @@ def test_crd_violation_is_a_422_with_the_cel_message(hook, kube_api) -> None:
     assert err.value.status == 422
 
 
+def test_a_server_error_on_patch_is_reported_without_resending(hook, kube_api) -> None:
+    kube_api.fail_next("PATCH", 500, "InternalError", "etcdserver: request timed out")
+    with pytest.raises(KarpenterApiError, match="HTTP 500: etcdserver: request timed out") as err:
+        hook.update_nodepool(NAME, pause)
+    assert err.value.status == 500
+    assert len(kube_api.requests_with("PATCH")) == 1
+
+
+def test_a_throttled_read_is_retried_after_retry_after(hook, kube_api) -> None:
+    kube_api.fail_next("GET", 429, "TooManyRequests", "too many requests", retry_after=0)
+    assert hook.get_nodepool(NAME)["metadata"]["name"] == NAME
+    assert len(kube_api.requests_with("GET")) == 2
+
+
 def test_forbidden_pool_says_which_rbac_rule_to_add(hook, kube_api) -> None:
     kube_api.allowed_names = {"some-other-pool"}
     with pytest.raises(KarpenterApiError, match=r"resourceNames \[carbon-aware-batch\]") as err:

@@ -59,7 +59,7 @@ def test_changes_parse_from_plain_json_as_templated_params_give_them() -> None:
         ({"type": "set_requirement", "key": "a", "operator": "Exists", "values": ["x"]}, "takes no values"),
         ({"type": "set_requirement", "operator": "In", "values": ["x"]}, "missing field 'key'"),
         ({"type": "set_weight", "weight": 0}, "weight must be an integer from 1 to 100"),
-        ({"type": "set_weight", "weight": "50"}, "weight must be an integer"),
+        ({"type": "set_weight", "weight": "fifty"}, "weight must be an integer"),
         ({"type": "set_limits", "limits": {}}, "limits must name at least one resource"),
         ({"type": "set_limits", "limits": {"cpu": True}}, "must be a Kubernetes quantity"),
         ({"type": "set_taints", "taints": [{"key": "a", "effect": "Never"}]}, "effect must be one of"),
@@ -84,3 +84,7 @@ def test_changes_must_be_a_list() -> None:
 def test_only_template_labels_and_taints_are_marked_as_drifting_every_node() -> None:
     drifting = {change.type_name for change in EVERY_CHANGE if change.drifts_nodes}
     assert drifting == {"set_template_labels", "set_taints"}
+
+
+def test_integers_rendered_by_a_template_as_strings_are_accepted() -> None:
+    assert change_from_dict({"type": "set_weight", "weight": "50"}) == SetWeight(50)

@@ -259,6 +259,13 @@ def test_changes_can_come_from_a_rendered_json_template(kube_api, clock) -> None
     assert op.execute(CONTEXT)["outcome"] == "changed"
 
 
+def test_a_templated_value_inside_a_change_is_checked_after_rendering(kube_api, clock) -> None:
+    op = operator(clock, changes=[{"type": "set_weight", "weight": "{{ params.weight }}"}])
+    op.changes = [{"type": "set_weight", "weight": "70"}]  # as rendered
+    op.execute(CONTEXT)
+    assert kube_api.get(NAME)["spec"]["weight"] == 70
+
+
 def test_offline_dry_run_without_a_connection_uses_the_bundled_example(clock) -> None:
     result = operator(clock, kubernetes_conn_id=None, changes=[{"type": "pause"}]).execute(CONTEXT)
     assert result["mode"] == "offline-dry-run"

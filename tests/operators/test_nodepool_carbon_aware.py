@@ -94,6 +94,13 @@ def test_the_gate_is_kept_on_the_pool_between_runs_while_a_crossing_dwells(kube_
     assert kube_api.get(NAME)["spec"]["limits"]["cpu"] == "0"
 
 
+def test_a_garbled_gate_annotation_is_a_clear_error(kube_api, clock, replay_at) -> None:
+    replay_at(NOISY_DAY + timedelta(minutes=1))
+    kube_api.write(NAME, lambda np: np["metadata"]["annotations"].update({GATE_STATE_ANNOTATION: "{oops"}))
+    with pytest.raises(ValueError, match="remove it to let the gate start afresh"):
+        reconcile(clock, low=50, high=60).execute(CONTEXT)
+
+
 def count_pool_switches(kube_api, clock, replay_at, low: float, high: float) -> int:
     """Run the operator hourly over the noisy day on a fresh pool; count runs that changed its spec."""
     kube_api.add(example_nodepool())
