@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
+from airflow_carbon_provider.karpenter.plan import plan_apply
 from airflow_carbon_provider.karpenter.validation import BUNDLED_CRDS, NodePoolValidator
+from tests.karpenter.test_changes import EVERY_CHANGE
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -140,3 +143,10 @@ def test_unchanged_values_are_not_rechecked_on_update_as_with_ratcheting(shared_
     weighted = with_spec(legacy, weight=20)
     assert shared_crd.validate(weighted, old=legacy) == []
     assert shared_crd.validate(weighted) != []
+
+
+@pytest.mark.parametrize("change", EVERY_CHANGE, ids=lambda c: c.type_name)
+def test_every_change_type_on_the_example_is_also_valid_for_karpenter_v1_0(shared_dir, nodepool, change) -> None:
+    old = NodePoolValidator.from_file(shared_dir / "karpenter" / "karpenter.sh_nodepools.v1.0.0.yaml")
+    plan = plan_apply(nodepool, [change], datetime(2026, 1, 1, tzinfo=UTC))
+    assert old.validate(plan.after, old=plan.before) == []

@@ -204,6 +204,13 @@ def test_restricted_template_label_is_rejected_before_any_request(kube_api, cloc
     assert kube_api.requests == []
 
 
+def test_the_aws_crd_rejects_an_unknown_aws_label_before_any_request(kube_api, clock) -> None:
+    bad = [{"type": "set_requirement", "key": "karpenter.k8s.aws/foo", "operator": "In", "values": ["x"]}]
+    with pytest.raises(NodePoolValidationError, match=r'label domain "karpenter\.k8s\.aws" is restricted'):
+        operator(clock, changes=bad, crd="aws").execute(CONTEXT)
+    assert kube_api.requests == []
+
+
 def test_without_the_crd_validation_degrades_to_the_servers_and_says_so(kube_api, clock, tmp_path) -> None:
     missing = tmp_path / "no-such-crd.yaml"
     bad = [{"type": "set_requirement", "key": "karpenter.sh/paused", "operator": "In", "values": ["true"]}]
