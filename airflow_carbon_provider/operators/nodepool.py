@@ -22,7 +22,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,7 @@ NODEPOOL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
 ACTIONS = ("apply", "restore")
 DEFAULT_KUBE_CONN = "kubernetes_default"
 PlanFor = Callable[[dict[str, Any]], Plan]
+PREFLIGHT_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # only stamps annotations on the throw-away example pool
 
 
 def _templated(value: Any) -> bool:
@@ -72,6 +73,8 @@ def _check_name(name: Any, parameter: str = "nodepool_name") -> None:
 
 
 def _interval(value: timedelta | float | int, parameter: str) -> timedelta:
+    if not isinstance(value, timedelta | float | int) or isinstance(value, bool):
+        raise ValueError(f"{parameter} must be a timedelta or a number of seconds, got {value!r}")
     interval = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
     if interval < timedelta(0):
         raise ValueError(f"{parameter} must be >= 0, got {value!r}")
@@ -83,7 +86,7 @@ def _preflight_violations(validator: NodePoolValidator, name: str, changes_json:
     """CRD violations of the example pool after ``changes``; cached since a scheduled task repeats them."""
     baseline = example_nodepool()
     baseline["metadata"]["name"] = name
-    plan = plan_apply(baseline, parse_changes(changes_json), SystemClock().now())
+    plan = plan_apply(baseline, parse_changes(changes_json), PREFLIGHT_TIME)
     return tuple(validator.validate(plan.after, old=plan.before))
 
 
