@@ -9,6 +9,7 @@ import pytest
 import yaml
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
+from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_carbon_provider.karpenter.errors import (
     KarpenterApiError,
@@ -288,6 +289,11 @@ def test_offline_dry_run_when_the_default_connection_is_not_configured(clock, mo
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent"))
     result = operator(clock, kubernetes_conn_id="kubernetes_default", changes=[{"type": "pause"}]).execute(CONTEXT)
     assert result["mode"] == "offline-dry-run"
+
+
+def test_a_named_connection_that_does_not_exist_is_an_error_not_an_offline_run(clock) -> None:
+    with pytest.raises(AirflowNotFoundException):
+        operator(clock, kubernetes_conn_id="no_such_kube_conn", changes=[{"type": "pause"}]).execute(CONTEXT)
 
 
 def test_offline_dry_run_on_a_given_spec_still_refuses_a_pool_not_opted_in(clock) -> None:
