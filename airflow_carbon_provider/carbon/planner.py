@@ -103,7 +103,8 @@ def plan(
     """Plan one job released at ``now`` with a ``deadline`` of kind ``spec.deadline_kind``.
 
     ``history``: readings known at ``now`` (anything starting at/after ``now`` is ignored); ``forecast``: the
-    source's forecast, possibly empty or not covering the window. ``gate_state`` carries the hysteresis gate
+    source's forecast, possibly empty or not covering the window. Policy ``oracle`` plans like ``forecast`` (the
+    replay feeds it the true future). ``gate_state`` carries the hysteresis gate
     from the previous plan. A :class:`~airflow_carbon_provider.carbon.series.Series` may be passed instead of
     readings (the replay does, to avoid conversions); the algorithm is the same.
     """
@@ -139,8 +140,7 @@ class _Planner:
         self._source: Series | None = None
         self.notes: list[str] = []
         self.degraded = False
-        known = self.history.ending_after(self.now - spec.history_window.total_seconds())
-        self.recent = known
+        self.recent = self.history.ending_after(self.now - spec.history_window.total_seconds())
         self.intensity_now: float | None = None
         if len(self.history):
             age = self.now - self.history.last_end
