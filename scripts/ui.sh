@@ -17,10 +17,12 @@ export PATH=$REPO/.venv/bin:$PATH
 mkdir -p "$AIRFLOW_HOME"
 LOG=$AIRFLOW_HOME/standalone.log
 
-# In a non-interactive shell the background job is no group leader, so setsid makes it one without forking:
-# its PID is the process-group id.
-setsid airflow standalone >"$LOG" 2>&1 &
+# Job control puts standalone in its own process group (id = its PID) and, unlike a plain background job of a
+# script, leaves SIGINT at its default there, so the Ctrl-C forwarded by stop() reaches every component.
+set -m
+airflow standalone >"$LOG" 2>&1 &
 PGID=$!
+set +m
 
 stop() {
     trap - INT TERM
