@@ -32,7 +32,10 @@ unit: venv
 test: lint typecheck unit
 
 demo: venv
-	AIRFLOW_HOME=$(CURDIR)/.airflow $(BIN)/airflow providers list
+	$(BIN)/python scripts/demo.py
+
+ui: venv
+	./scripts/ui.sh
 
 benchmarks: venv  ## regenerate BENCHMARKS.md from ../shared/data (several minutes)
 	$(BIN)/python benchmarks/run.py
