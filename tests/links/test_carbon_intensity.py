@@ -48,9 +48,8 @@ def test_link_outside_a_running_task_falls_back_to_the_configured_zone() -> None
     )
 
 
-@pytest.fixture(scope="module")
-def stored_links(airflow_home: AirflowHome) -> dict[str, str]:
-    """Run the link DAG with ``dag.test()`` (deferral included); task_id -> the link URL stored as XCom."""
+def run_and_read_links(airflow_home: AirflowHome, dag_id: str) -> dict[str, str]:
+    """Run a link DAG with ``dag.test()`` (deferral included); task_id -> the link URL stored as XCom."""
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
@@ -60,7 +59,7 @@ def stored_links(airflow_home: AirflowHome) -> dict[str, str]:
     shutil.copy(DAG_FILE, target)
     bag = DagBag(dag_folder=str(target))
     assert not bag.import_errors, bag.import_errors
-    run_id = bag.dags["carbon_link"].test().run_id
+    run_id = bag.dags[dag_id].test().run_id
     with create_session() as session:
         rows = session.execute(
             select(XComModel.task_id, XComModel.value).where(
@@ -68,6 +67,11 @@ def stored_links(airflow_home: AirflowHome) -> dict[str, str]:
             )
         )
         return {row.task_id: XComModel.deserialize_value(row) for row in rows}
+
+
+@pytest.fixture(scope="module")
+def stored_links(airflow_home: AirflowHome) -> dict[str, str]:
+    return run_and_read_links(airflow_home, "carbon_link")
 
 
 @pytest.mark.db
@@ -83,3 +87,16 @@ def test_link_of_a_task_that_failed_before_reporting_is_the_configured_zone(stor
 @pytest.mark.db
 def test_link_of_a_task_that_deferred_first_ends_on_the_zone_it_reported(stored_links: dict[str, str]) -> None:
     assert stored_links["deferred"] == "https://app.electricitymaps.com/zone/SE"
+
+
+@pytest.mark.db
+def test_link_computed_while_deferred_without_xcom_does_not_error(
+    airflow_home: AirflowHome, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Airflow computes links when a task defers, before any XCom: the link must fall back, not raise."""
+    links = run_and_read_links(airflow_home, "carbon_link_never_reports")
+    output = capfd.readouterr()
+
+    assert "Pausing task as DEFERRED" in output.out + output.err
+    assert "Failed to push an xcom for task operator extra link" not in output.out + output.err
+    assert links["deferred"] == "https://app.electricitymaps.com/zone/PL"

@@ -40,4 +40,10 @@ def carbon_link() -> None:
     ZonedOperator(task_id="deferred", zones=["DE"], winner="SE", defer=True)
 
 
+@dag(dag_id="carbon_link_never_reports", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def carbon_link_never_reports() -> None:
+    ZonedOperator(task_id="deferred", zones=["PL"], winner=None, defer=True)
+
+
 carbon_link()
+carbon_link_never_reports()
