@@ -102,6 +102,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
         self.deferrable = deferrable
         self._gate_states: dict[str, Any] = {}
         self._release_intensity: float | None = None  # poke mode: the first reading of this sensor process
+        self._released_at: datetime | None = None
 
     # ----------------------------------------------------------------- entry points
     def execute(self, context: Context) -> Any:
@@ -225,12 +226,11 @@ class CarbonIntensitySensor(BaseSensorOperator):
         return zones
 
     def _release(self, context: Context, clock: Clock) -> datetime:
-        """The moment the job was released: this task's first start (the first poke in reschedule mode)."""
-        ti = context["ti"]
-        started = (ti.get_first_reschedule_date(context) if self.reschedule else None) or getattr(
-            ti, "start_date", None
-        )
-        return clock.at(started) if started else clock.now()
+        """When the job was released: this sensor's first run (its first poke, in reschedule mode)."""
+        if self._released_at is None:
+            first = context["ti"].get_first_reschedule_date(context) if self.reschedule else None
+            self._released_at = clock.at(first) if first else clock.now()
+        return self._released_at
 
     def _resolve_deadline(self, release: datetime) -> datetime:
         if isinstance(self.deadline, timedelta):

@@ -20,9 +20,7 @@ REPLAY_START = datetime(2023, 10, 12, 5, tzinfo=UTC)
 
 
 class RuntimeTI:
-    """The two task-instance facts the sensor reads (first start, first reschedule)."""
-
-    start_date = None
+    """The one task-instance fact the sensor reads: its first reschedule (reschedule mode)."""
 
     def get_first_reschedule_date(self, context):
         return None

@@ -62,6 +62,13 @@ def _load(path: Path, zone: str, emission_factor: str) -> _Series:
     return _Series(load_series(path, zone=zone, emission_factor=emission_factor))
 
 
+@functools.lru_cache(maxsize=64)
+def _first_use(start: datetime | None, speed: float) -> float:
+    """Without a shared wall origin, a replay starts when this process first asks for it, once per process: the
+    sensor, its trigger (inline under ``airflow dags test``) and the report then agree on the time."""
+    return wall_now()
+
+
 def replay_clock(
     first_start: datetime,
     *,
@@ -72,7 +79,7 @@ def replay_clock(
 ) -> ScaledClock:
     """A clock at ``start`` (default: the current moment moved into the data's year) running ``speed`` x real time."""
     wall = wall or SystemClock()
-    origin_wall = wall_now() if wall_origin is None else wall_origin
+    origin_wall = _first_use(start, speed) if wall_origin is None else wall_origin
     if start is None:
         at_origin = datetime.fromtimestamp(origin_wall, UTC)
         day = min(at_origin.day, 28) if at_origin.month == 2 else at_origin.day
@@ -110,11 +117,11 @@ class ReplaySource:
             raise ValueError(f"zone: {self.default_zone!r} has no replay data; available: {', '.join(self.files)}")
         self.emission_factor = emission_factor
         self._loaded: dict[str, _Series] = {self.default_zone: self._series(self.default_zone)}  # fail fast on bad data
-        if clock is None and replay_speed != 1 and replay_wall_origin is None:
+        if clock is None and (replay_speed != 1 or replay_start is not None) and replay_wall_origin is None:
             log.warning(
-                "replay_speed=%s without replay_wall_origin: each process anchors its own replay clock, so a sensor "
-                "and its trigger disagree on the time; set replay_wall_origin (epoch seconds) in the connection",
-                replay_speed,
+                "replay_start/replay_speed without replay_wall_origin: the replay starts at its first use in each "
+                "process, so a worker and a separate triggerer disagree on the time; set replay_wall_origin (epoch "
+                "seconds) in the connection when they run in different processes"
             )
         self.clock: Clock = clock or replay_clock(
             self._loaded[self.default_zone].readings[0].start,

@@ -1,0 +1,49 @@
+"""Spatial shifting: run in whichever region's grid is cleanest right now (or soonest within 6 hours).
+
+The sensor watches several zones and returns the one that won; the pod then runs on that region's cluster,
+through a Kubernetes connection named after the zone (``k8s_es``, ``k8s_no``, ``k8s_us_cal_ciso``). With a
+commercial source, cloud regions work too: ``zone=["aws:eu-south-2", "aws:eu-north-1", "aws:us-west-1"]``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from airflow.sdk import DAG
+
+from airflow_carbon_provider.operators.carbon_report import CarbonReportOperator
+from airflow_carbon_provider.sensors.carbon_intensity import CarbonIntensitySensor
+
+ZONES = ["ES", "NO", "US-CAL-CISO"]
+
+with DAG(
+    dag_id="greenest_region",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    tags=["carbon", "spatial"],
+    doc_md=__doc__,
+):
+    wait = CarbonIntensitySensor(
+        task_id="wait_for_greenest_region",
+        zone=ZONES,
+        policy="forecast",
+        duration=timedelta(hours=2),
+        deadline=timedelta(hours=6),
+        poll_interval=timedelta(minutes=15),
+    )
+    job = KubernetesPodOperator(
+        task_id="run_in_greenest_region",
+        name="carbon-aware-job",
+        image="python:3.11-slim",
+        cmds=["python", "-c", "print('hello from the cleanest grid')"],
+        kubernetes_conn_id=(
+            "k8s_{{ ti.xcom_pull(task_ids='wait_for_greenest_region')['zone'] | lower | replace('-', '_') }}"
+        ),
+        on_finish_action="delete_pod",
+    )
+    report = CarbonReportOperator(
+        task_id="carbon_report", wait_task_id="wait_for_greenest_region", instance_type="m7g.xlarge"
+    )
+    wait >> job >> report
