@@ -122,14 +122,14 @@ def _wait_section(entry: TaskPayload[CarbonWait]) -> str:
     rows = [
         ("Policy", escape(wait.policy)),
         ("Waited", _duration(wait.waited_seconds)),
-        ("Released / started", f"{_when(wait.release)} / {_when(wait.start)}"),
+        ("Released / started / deadline", f"{_when(wait.release)} / {_when(wait.start)} / {_when(wait.deadline)}"),
         (
             "Intensity at release / at start",
             f"{_intensity(wait.intensity_at_release)} / {_intensity(wait.intensity_at_start)}",
         ),
     ]
     return (
-        f'<section class="wait"><h2>Wait in {escape(entry.label)}: zone {escape(wait.zone)}'
+        f'<section class="wait"><h2>Wait in {escape(entry.label)}: zone {escape(wait.zone or "none usable")}'
         f' <span class="muted">({escape(wait.source)})</span></h2>'
         f"{_flags(wait.deadline_forced, wait.degraded)}{_facts(rows)}{_notes(wait.notes)}</section>"
     )

@@ -34,12 +34,16 @@ class SeriesPoint:
 
 @dataclass(frozen=True, slots=True)
 class CarbonWait:
-    """What the CarbonIntensitySensor decided: when it released and when the job could start."""
+    """What the CarbonIntensitySensor decided: when it released and when the job could start.
 
-    zone: str
+    ``zone`` is None when the deadline came without usable data for any zone.
+    """
+
+    zone: str | None
     source: str
     release: datetime
     start: datetime
+    deadline: datetime | None
     waited_seconds: float
     intensity_at_start: float | None
     intensity_at_release: float | None
@@ -51,7 +55,10 @@ class CarbonWait:
 
 @dataclass(frozen=True, slots=True)
 class CarbonReport:
-    """What the CarbonReportOperator measured after the job: energy, grams emitted and avoided."""
+    """What the CarbonReportOperator measured after the job: energy, grams emitted and avoided.
+
+    Grams and means are None when the intensity history did not cover the run (the report is then degraded).
+    """
 
     zone: str
     source: str
@@ -64,11 +71,11 @@ class CarbonReport:
     power_w: float
     pue: float
     instance_type: str | None
-    emitted_g: float
-    baseline_g: float
-    avoided_g: float
-    intensity_mean: float
-    intensity_baseline_mean: float
+    emitted_g: float | None
+    baseline_g: float | None
+    avoided_g: float | None
+    intensity_mean: float | None
+    intensity_baseline_mean: float | None
     intensity_at_start: float | None
     intensity_at_release: float | None
     deadline_forced: bool
@@ -99,10 +106,11 @@ def parse_payload(value: Any) -> Payload | None:
 
 def _parse_wait(raw: Mapping[str, Any]) -> CarbonWait:
     return CarbonWait(
-        zone=_text(raw, "zone"),
+        zone=_text(raw, "zone") if raw.get("zone") is not None else None,
         source=_text(raw, "source"),
         release=_time(raw, "release"),
         start=_time(raw, "start"),
+        deadline=_optional_time(raw, "deadline"),
         waited_seconds=_number(raw, "waited_seconds"),
         intensity_at_start=_optional_number(raw, "intensity_at_start"),
         intensity_at_release=_optional_number(raw, "intensity_at_release"),
@@ -118,7 +126,7 @@ def _parse_report(raw: Mapping[str, Any]) -> CarbonReport:
         zone=_text(raw, "zone"),
         source=_text(raw, "source"),
         release=_time(raw, "release"),
-        deadline=_time(raw, "deadline") if raw.get("deadline") is not None else None,
+        deadline=_optional_time(raw, "deadline"),
         start=_time(raw, "start"),
         end=_time(raw, "end"),
         waited_seconds=_number(raw, "waited_seconds"),
@@ -126,11 +134,11 @@ def _parse_report(raw: Mapping[str, Any]) -> CarbonReport:
         power_w=_number(raw, "power_w"),
         pue=_number(raw, "pue"),
         instance_type=_text(raw, "instance_type") if raw.get("instance_type") is not None else None,
-        emitted_g=_number(raw, "emitted_g"),
-        baseline_g=_number(raw, "baseline_g"),
-        avoided_g=_number(raw, "avoided_g"),
-        intensity_mean=_number(raw, "intensity_mean"),
-        intensity_baseline_mean=_number(raw, "intensity_baseline_mean"),
+        emitted_g=_optional_number(raw, "emitted_g"),
+        baseline_g=_optional_number(raw, "baseline_g"),
+        avoided_g=_optional_number(raw, "avoided_g"),
+        intensity_mean=_optional_number(raw, "intensity_mean"),
+        intensity_baseline_mean=_optional_number(raw, "intensity_baseline_mean"),
         intensity_at_start=_optional_number(raw, "intensity_at_start"),
         intensity_at_release=_optional_number(raw, "intensity_at_release"),
         deadline_forced=_flag(raw, "deadline_forced"),
@@ -172,6 +180,10 @@ def _time(raw: Mapping[str, Any], key: str) -> datetime:
         raise
     except ValueError as exc:
         raise MalformedPayloadError(str(exc)) from exc
+
+
+def _optional_time(raw: Mapping[str, Any], key: str) -> datetime | None:
+    return None if raw.get(key) is None else _time(raw, key)
 
 
 def _notes(raw: Mapping[str, Any]) -> tuple[str, ...]:

@@ -63,15 +63,16 @@ class RunCarbon:
 
     @property
     def zones(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(payload.zone for payload in self._payloads))
+        return tuple(dict.fromkeys(payload.zone for payload in self._payloads if payload.zone))
 
     @property
     def emitted_g(self) -> float | None:
-        return sum(entry.payload.emitted_g for entry in self.reports) if self.reports else None
+        """Grams over the reports that have them; None when none does."""
+        return _total(entry.payload.emitted_g for entry in self.reports)
 
     @property
     def avoided_g(self) -> float | None:
-        return sum(entry.payload.avoided_g for entry in self.reports) if self.reports else None
+        return _total(entry.payload.avoided_g for entry in self.reports)
 
     @property
     def waited_seconds(self) -> float | None:
@@ -126,3 +127,8 @@ def collect_run(
 
 def task_label(task_id: str, map_index: int) -> str:
     return task_id if map_index < 0 else f"{task_id}[{map_index}]"
+
+
+def _total(values: Iterable[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None

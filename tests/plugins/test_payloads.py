@@ -54,9 +54,9 @@ def test_timestamp_without_offset_is_rejected() -> None:
 
 def test_missing_field_is_rejected() -> None:
     payload = sample_wait()
-    del payload["zone"]
+    del payload["release"]
 
-    with pytest.raises(MalformedPayloadError, match="'zone'"):
+    with pytest.raises(MalformedPayloadError, match="'release'"):
         parse_payload(payload)
 
 
@@ -81,3 +81,17 @@ def test_series_is_ordered_by_start() -> None:
 def test_notes_must_be_strings() -> None:
     with pytest.raises(MalformedPayloadError, match="'notes'"):
         parse_payload({**sample_wait(), "notes": [{"html": "<b>"}]})
+
+
+def test_wait_that_found_no_usable_zone_parses_with_zone_none() -> None:
+    wait = parse_payload({**sample_wait(), "zone": None, "deadline_forced": True, "degraded": True})
+
+    assert isinstance(wait, CarbonWait)
+    assert wait.zone is None
+
+
+def test_report_grams_may_be_null_when_history_did_not_cover_the_run() -> None:
+    report = parse_payload({**sample_report(), "emitted_g": None, "avoided_g": None, "degraded": True})
+
+    assert isinstance(report, CarbonReport)
+    assert (report.emitted_g, report.avoided_g) == (None, None)

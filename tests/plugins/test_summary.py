@@ -46,3 +46,9 @@ def test_run_with_only_a_wait_has_no_grams_but_a_waiting_time() -> None:
     assert run.emitted_g is None
     assert run.avoided_g is None
     assert run.waited_seconds == 10800.0
+
+
+def test_reports_without_grams_do_not_count_towards_the_totals() -> None:
+    run = run_of(TaskXCom("a", -1, sample_report()), TaskXCom("b", -1, {**sample_report(), "avoided_g": None}))
+
+    assert run.avoided_g == 651.75
