@@ -128,6 +128,9 @@ def _wait_section(entry: TaskPayload[CarbonWait]) -> str:
             f"{_intensity(wait.intensity_at_release)} / {_intensity(wait.intensity_at_start)}",
         ),
     ]
+    if wait.candidates:
+        zones = ", ".join(f"{escape(zone)} {_intensity(value)}" for zone, value in wait.candidates)
+        rows.append(("Zones considered (intensity then)", zones))
     return (
         f'<section class="wait"><h2>Wait in {escape(entry.label)}: zone {escape(wait.zone or "none usable")}'
         f' <span class="muted">({escape(wait.source)})</span></h2>'

@@ -36,7 +36,8 @@ class SeriesPoint:
 class CarbonWait:
     """What the CarbonIntensitySensor decided: when it released and when the job could start.
 
-    ``zone`` is None when the deadline came without usable data for any zone.
+    ``zone`` is None when the deadline came without usable data for any zone; ``candidates`` maps each zone
+    considered to its intensity at the decision (spatial shifting).
     """
 
     zone: str | None
@@ -51,6 +52,7 @@ class CarbonWait:
     deadline_forced: bool
     degraded: bool
     notes: tuple[str, ...]
+    candidates: tuple[tuple[str, float | None], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ def _parse_wait(raw: Mapping[str, Any]) -> CarbonWait:
         deadline_forced=_flag(raw, "deadline_forced"),
         degraded=_flag(raw, "degraded"),
         notes=_notes(raw),
+        candidates=_candidates(raw),
     )
 
 
@@ -191,6 +194,13 @@ def _notes(raw: Mapping[str, Any]) -> tuple[str, ...]:
     if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
         raise MalformedPayloadError("'notes' must be a list of strings")
     return tuple(notes)
+
+
+def _candidates(raw: Mapping[str, Any]) -> tuple[tuple[str, float | None], ...]:
+    zones = raw.get("zones") or {}
+    if not isinstance(zones, dict):
+        raise MalformedPayloadError("'zones' must map zone names to intensities")
+    return tuple((str(zone), _optional_number(zones, zone)) for zone in sorted(zones))
 
 
 def _series(raw: Mapping[str, Any]) -> tuple[SeriesPoint, ...]:

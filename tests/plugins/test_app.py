@@ -92,6 +92,7 @@ def test_run_tab_shows_the_report_numbers_and_the_chart(api: TestClient, tokens:
     assert "212 g/kWh / 95 g/kWh" in page
     assert '<svg class="carbon-chart"' in page
     assert "Wait in wait_for_green: zone ES" in page
+    assert "ES 95 g/kWh, PL 610 g/kWh" in page
 
 
 def test_run_tab_of_a_run_without_carbon_data_says_so(api: TestClient, tokens: dict[str, str], sample_runs) -> None:

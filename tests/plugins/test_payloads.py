@@ -95,3 +95,10 @@ def test_report_grams_may_be_null_when_history_did_not_cover_the_run() -> None:
 
     assert isinstance(report, CarbonReport)
     assert (report.emitted_g, report.avoided_g) == (None, None)
+
+
+def test_wait_lists_the_zones_it_considered() -> None:
+    wait = parse_payload({**sample_wait(), "zones": {"NO": 30.0, "ES": 95.0, "PL": None}})
+
+    assert isinstance(wait, CarbonWait)
+    assert wait.candidates == (("ES", 95.0), ("NO", 30.0), ("PL", None))

@@ -34,6 +34,7 @@ def sample_wait(zone: str = "ES") -> dict[str, Any]:
         "deadline_forced": False,
         "degraded": False,
         "notes": [],
+        "zones": {zone: 95.0, "PL": 610.0},
     }
 
 
