@@ -10,6 +10,7 @@ from airflow_carbon_provider.carbon.accounting import build_report, series_windo
 from airflow_carbon_provider.carbon.power import power_model
 from airflow_carbon_provider.carbon.readings import parse_utc
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
+from airflow_carbon_provider.links.carbon_intensity import CarbonZoneLink
 from airflow_carbon_provider.metrics import emit_report_metrics
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ class CarbonReportOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("zone", "job_start", "job_end", "instance_type")
+    operator_extra_links = (CarbonZoneLink(),)
     ui_color = "#d8f3dc"
 
     def __init__(

@@ -22,6 +22,7 @@ from airflow_carbon_provider.carbon.waiting import (
     wait_payload,
 )
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
+from airflow_carbon_provider.links.carbon_intensity import CarbonZoneLink
 from airflow_carbon_provider.metrics import emit_wait_metrics
 from airflow_carbon_provider.triggers.carbon_intensity import CarbonIntensityTrigger
 
@@ -58,6 +59,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("zone", "deadline")
+    operator_extra_links = (CarbonZoneLink(),)
     ui_color = "#b7e4c7"
 
     def __init__(
