@@ -2,7 +2,7 @@
 
 The sensor watches several zones and returns the one that won; the pod then runs on that region's cluster,
 through a Kubernetes connection named after the zone (``k8s_es``, ``k8s_no``, ``k8s_us_cal_ciso``). With a
-commercial source, cloud regions work too: ``zone=["aws:eu-south-2", "aws:eu-north-1", "aws:us-west-1"]``.
+commercial source, cloud regions work too: ``zone=["aws:eu-west-3", "aws:eu-north-1", "aws:us-west-1"]``.
 """
 
 from __future__ import annotations
