@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
 
+from airflow_carbon_provider.carbon.regions import is_cloud_region, resolve_zone
 from airflow_carbon_provider.plugins.payloads import payload_kind
 
 if TYPE_CHECKING:
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ELECTRICITY_MAPS_ZONE = "https://app.electricitymaps.com/zone/{zone}"
+ELECTRICITY_MAPS_MAP = "https://app.electricitymaps.com/map"
 SOURCE_PAGES = {
     "ukgrid": "https://carbonintensity.org.uk/",
     "watttime": "https://watttime.org/",
@@ -29,9 +31,17 @@ SOURCE_PAGES = {
 
 
 def zone_url(zone: str, source: str | None) -> str:
-    """The public page for ``zone`` at ``source``; Electricity Maps' zone map for replay and the GSF SDK too."""
+    """The public page for ``zone`` at ``source``; Electricity Maps' zone page for replay and the GSF SDK too.
+
+    A cloud region (``aws:eu-north-1``) links to the grid zone it maps to, or to the whole map when unmapped.
+    """
     if source in SOURCE_PAGES:
         return SOURCE_PAGES[source]
+    if is_cloud_region(zone):
+        try:
+            zone = resolve_zone(zone, "electricitymaps")
+        except ValueError:
+            return ELECTRICITY_MAPS_MAP
     return ELECTRICITY_MAPS_ZONE.format(zone=quote(zone, safe=""))
 
 
@@ -49,13 +59,13 @@ class CarbonZoneLink(BaseOperatorLink):
 
 
 def configured_zone(operator: Any) -> str | None:
-    """``operator.zone``, else the first of ``operator.zones``, else None."""
-    zone = _text(getattr(operator, "zone", None))
-    if zone is not None:
-        return zone
-    zones = getattr(operator, "zones", None)
-    if isinstance(zones, list | tuple) and zones:
-        return _text(zones[0])
+    """``operator.zone``, else ``operator.zones``; the first one when it is a list of candidates."""
+    for attribute in ("zone", "zones"):
+        value = getattr(operator, attribute, None)
+        if isinstance(value, list | tuple):
+            value = value[0] if value else None
+        if (zone := _text(value)) is not None:
+            return zone
     return None
 
 

@@ -39,6 +39,18 @@ def test_configured_zone_is_the_zone_attribute_else_the_first_of_zones() -> None
     assert configured_zone(SimpleNamespace()) is None
 
 
+def test_configured_zone_may_be_a_list_of_candidates() -> None:
+    assert configured_zone(SimpleNamespace(zone=["SE", "NO"])) == "SE"
+
+
+def test_cloud_region_links_to_the_grid_zone_it_maps_to() -> None:
+    assert zone_url("aws:eu-north-1", None) == "https://app.electricitymaps.com/zone/SE-SE3"
+
+
+def test_unmapped_cloud_region_links_to_the_whole_map() -> None:
+    assert zone_url("aws:mars-central-1", None) == "https://app.electricitymaps.com/map"
+
+
 def test_link_outside_a_running_task_falls_back_to_the_configured_zone() -> None:
     """No supervisor to ask for XCom (as when the API cannot reach it): no error, the configured zone."""
     key = SimpleNamespace(dag_id="d", task_id="t", run_id="r", map_index=-1, try_number=1)
