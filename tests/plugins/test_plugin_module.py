@@ -1,0 +1,16 @@
+"""Task processes load entry-point plugins too, so the plugin module must not pull in the api-server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_importing_the_plugin_does_not_import_fastapi_or_the_api_server() -> None:
+    code = (
+        "import sys, airflow_carbon_provider.plugins.carbon; "
+        "print(sorted(m for m in sys.modules if m == 'fastapi' or m.startswith('airflow.api_fastapi')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+    assert loaded.strip() == "[]"
