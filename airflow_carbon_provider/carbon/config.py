@@ -10,11 +10,6 @@ from urllib.parse import urlsplit
 from airflow_carbon_provider.carbon.readings import SignalKind, parse_utc
 from airflow_carbon_provider.carbon.regions import resolve_zone
 from airflow_carbon_provider.carbon.secret import Secret
-from airflow_carbon_provider.carbon.sources.carbon_aware_sdk import CarbonAwareSdkSource
-from airflow_carbon_provider.carbon.sources.electricitymaps import ElectricityMapsSource
-from airflow_carbon_provider.carbon.sources.replay import ReplaySource
-from airflow_carbon_provider.carbon.sources.ukgrid import UkGridSource
-from airflow_carbon_provider.carbon.sources.watttime import WattTimeSource
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -120,7 +115,16 @@ class SourceConfig:
 
 
 def build_source(config: SourceConfig, clock: Clock | None = None, cache: TtlCache | None = None) -> CarbonSource:
-    """The client for ``config.source``; ``clock``/``cache`` are injected by tests and by the replay CLI."""
+    """The client for ``config.source``; ``clock``/``cache`` are injected by tests and by the replay CLI.
+
+    The clients (and httpx) are imported here, not at module import, so parsing a DAG stays cheap.
+    """
+    from airflow_carbon_provider.carbon.sources.carbon_aware_sdk import CarbonAwareSdkSource
+    from airflow_carbon_provider.carbon.sources.electricitymaps import ElectricityMapsSource
+    from airflow_carbon_provider.carbon.sources.replay import ReplaySource
+    from airflow_carbon_provider.carbon.sources.ukgrid import UkGridSource
+    from airflow_carbon_provider.carbon.sources.watttime import WattTimeSource
+
     web: dict[str, Any] = {
         "base_url": config.base_url,
         "timeout": config.timeout,

@@ -7,22 +7,27 @@ same async client code. Without a ``carbon_intensity_default`` connection the ho
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
 from airflow_carbon_provider.carbon.config import SourceConfig, SourceKind, build_source
-from airflow_carbon_provider.carbon.http import run_sync
 from airflow_carbon_provider.carbon.regions import resolve_zone
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from airflow.sdk import Connection
 
     from airflow_carbon_provider.carbon.clock import Clock
+    from airflow_carbon_provider.carbon.http import RetryPolicy
     from airflow_carbon_provider.carbon.readings import Reading
     from airflow_carbon_provider.carbon.sources.base import CarbonSource
+
+T = TypeVar("T")
 
 
 class CarbonIntensityHook(BaseHook):
@@ -30,6 +35,7 @@ class CarbonIntensityHook(BaseHook):
 
     :param carbon_conn_id: connection of type ``carbon_intensity``; a missing default connection means replay.
     :param clock: overrides the source's clock (tests, the replay CLI).
+    :param retry: overrides the web sources' retry policy (tests, embedding); never read from the connection.
     """
 
     conn_name_attr = "carbon_conn_id"
@@ -37,12 +43,15 @@ class CarbonIntensityHook(BaseHook):
     conn_type = "carbon_intensity"
     hook_name = "Carbon Intensity"
 
-    def __init__(self, carbon_conn_id: str = default_conn_name, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, carbon_conn_id: str = default_conn_name, *, clock: Clock | None = None, retry: RetryPolicy | None = None
+    ) -> None:
         super().__init__()
         if not carbon_conn_id:
             raise ValueError("carbon_conn_id must name a connection (default: carbon_intensity_default)")
         self.carbon_conn_id = carbon_conn_id
         self._clock = clock
+        self._retry = retry
         self._config: SourceConfig | None = None
         self._source: CarbonSource | None = None
 
@@ -101,15 +110,15 @@ class CarbonIntensityHook(BaseHook):
     # ----------------------------------------------------------------- readings
     def get_current_intensity(self, zone: str | None = None) -> Reading:
         source = self.get_source()
-        return run_sync(source.latest(self._zone(zone)))
+        return _run_sync(source.latest(self._zone(zone)))
 
     def get_forecast(self, zone: str | None = None, horizon: timedelta = timedelta(hours=24)) -> list[Reading]:
         source = self.get_source()
-        return run_sync(source.forecast(self._zone(zone), horizon))
+        return _run_sync(source.forecast(self._zone(zone), horizon))
 
     def get_history(self, zone: str | None, start: datetime, end: datetime) -> list[Reading]:
         source = self.get_source()
-        return run_sync(source.history(self._zone(zone), start, end))
+        return _run_sync(source.history(self._zone(zone), start, end))
 
     async def aget_current_intensity(self, zone: str | None = None) -> Reading:
         source = await self.aget_source()
@@ -153,8 +162,8 @@ class CarbonIntensityHook(BaseHook):
         return SourceConfig()
 
     def _use(self, config: SourceConfig) -> CarbonSource:
-        self._config = config
-        self._source = build_source(config, clock=self._clock)
+        self._config = dataclasses.replace(config, retry=self._retry) if self._retry else config
+        self._source = build_source(self._config, clock=self._clock)
         self.log.debug("Carbon source %s from connection %r", self._source, self.carbon_conn_id)
         return self._source
 
@@ -175,3 +184,10 @@ class CarbonIntensityHook(BaseHook):
             from airflow.sdk.log import mask_secret
 
             mask_secret(secret)
+
+
+def _run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a source call from sync code (imports the HTTP layer only when a reading is asked for)."""
+    from airflow_carbon_provider.carbon.http import run_sync
+
+    return run_sync(coroutine)
