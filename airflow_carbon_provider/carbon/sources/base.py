@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 FORECAST_TTL = timedelta(minutes=5)
 HISTORY_TTL = timedelta(minutes=5)
 LATEST_MIN_TTL = timedelta(seconds=30)
+MAX_PLAUSIBLE_INTENSITY = 3000.0
+"""g/kWh. No grid comes near it (lignite emits ~1,100), so a larger value means wrong units or a corrupt answer."""
 
 
 @runtime_checkable
@@ -48,6 +50,17 @@ def check_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     if end <= start:
         raise ValueError(f"end ({end.isoformat()}) must be after start ({start.isoformat()})")
     return start, end
+
+
+def plausible(source: str, what: str, intensity: float) -> float:
+    """``intensity`` (g/kWh) if a grid can have it; an absurd value is rejected at the edge, never planned on."""
+    if intensity > MAX_PLAUSIBLE_INTENSITY:
+        raise MalformedResponseError(
+            source,
+            f"{what}: {intensity:.0f} gCO2eq/kWh is implausible (above {MAX_PLAUSIBLE_INTENSITY:.0f}); "
+            "wrong units or a corrupt answer",
+        )
+    return intensity
 
 
 def overlapping(readings: list[Reading], start: datetime, end: datetime) -> list[Reading]:

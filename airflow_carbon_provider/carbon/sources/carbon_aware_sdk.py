@@ -30,6 +30,7 @@ from airflow_carbon_provider.carbon.sources.base import (
     check_window,
     flag_gaps,
     overlapping,
+    plausible,
 )
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ class CarbonAwareSdkSource(HttpSource):
     def _reading(self, zone: str, start: datetime, end: datetime, value: float | None) -> Reading:
         if value is None or end <= start:
             raise MalformedResponseError(self.name, f"point at {start.isoformat()} lacks a value or a duration")
-        return Reading(zone=zone, start=start, end=end, intensity=value, signal=self.signal, source=self.name)
+        intensity = plausible(self.name, f"point at {start.isoformat()}", value)
+        return Reading(zone=zone, start=start, end=end, intensity=intensity, signal=self.signal, source=self.name)
 
     def _classify(self, zone: str, path: str) -> ErrorClassifier:
         def classify(response: httpx.Response) -> CarbonSourceError:

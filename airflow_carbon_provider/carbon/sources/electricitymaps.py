@@ -24,6 +24,7 @@ from airflow_carbon_provider.carbon.sources.base import (
     check_window,
     flag_gaps,
     overlapping,
+    plausible,
 )
 
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ class ElectricityMapsSource(HttpSource):
             zone=str(point.get("zone") or zone),
             start=start,
             end=start + step,
-            intensity=value,
+            intensity=plausible(self.name, point.what, value),
             signal=SignalKind.AVERAGE,
             source=self.name,
             estimated=bool(point.get("isEstimated", False)),

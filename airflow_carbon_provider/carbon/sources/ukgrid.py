@@ -24,6 +24,7 @@ from airflow_carbon_provider.carbon.sources.base import (
     check_window,
     flag_gaps,
     overlapping,
+    plausible,
 )
 
 if TYPE_CHECKING:
@@ -133,7 +134,7 @@ class UkGridSource(HttpSource):
             zone=zone,
             start=period.time("from"),
             end=period.time("to"),
-            intensity=value,
+            intensity=plausible(self.name, period.what, value),
             signal=SignalKind.AVERAGE,
             source=self.name,
             estimated=not forecast and actual is None,

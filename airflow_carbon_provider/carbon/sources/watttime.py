@@ -32,6 +32,7 @@ from airflow_carbon_provider.carbon.sources.base import (
     check_window,
     flag_gaps,
     overlapping,
+    plausible,
 )
 
 if TYPE_CHECKING:
@@ -166,7 +167,7 @@ class WattTimeSource(HttpSource):
                     zone=zone,
                     start=start,
                     end=start + timedelta(seconds=period),
-                    intensity=value * factor,
+                    intensity=plausible(self.name, point.what, value * factor),
                     signal=self.signal,
                     source=self.name,
                     estimated=nowcast or bool(point.get("imputed_data_used")),
