@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make ui`: Airflow standalone on 127.0.0.1 with the example DAGs and the Carbon views, on the replay source:
-# Spain's 2023 grid (bundled data, no key, no network) from 2023-10-12 01:00 UTC at 30 grid minutes per real
+# Spain's 2023 grid (bundled data, no key, no network) from 2023-10-12 01:00 UTC at 10 grid minutes per real
 # second, one clock shared by every Airflow process (replay_wall_origin = start time). Override by exporting
 # AIRFLOW_CONN_CARBON_INTENSITY_DEFAULT.
 # Ctrl-C stops every component: standalone runs in its own process group and the whole group is signalled.
@@ -18,7 +18,7 @@ export AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$PORT/execution/
 export PATH=$REPO/.venv/bin:$PATH
 if [ -z "${AIRFLOW_CONN_CARBON_INTENSITY_DEFAULT:-}" ]; then
     AIRFLOW_CONN_CARBON_INTENSITY_DEFAULT=$(python -c 'import json, time; print(json.dumps({"conn_type": "carbon_intensity",
-        "extra": {"source": "replay", "zone": "ES", "replay_start": "2023-10-12T01:00:00+00:00", "replay_speed": 1800,
+        "extra": {"source": "replay", "zone": "ES", "replay_start": "2023-10-12T01:00:00+00:00", "replay_speed": 600,
                   "replay_wall_origin": time.time()}}))')
 fi
 export AIRFLOW_CONN_CARBON_INTENSITY_DEFAULT

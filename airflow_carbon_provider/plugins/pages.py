@@ -90,7 +90,7 @@ def _report_section(entry: TaskPayload[CarbonReport]) -> str:
         markers.append(Marker("deadline", report.deadline, "#c62828"))
     rows = [
         ("Emitted", _grams(report.emitted_g)),
-        ("Avoided by waiting", f'<span class="avoided good">{_grams(report.avoided_g)}</span>'),
+        ("Avoided by waiting", f'<span class="avoided {_tone(report.avoided_g)}">{_grams(report.avoided_g)}</span>'),
         ("Had it started at release", _grams(report.baseline_g)),
         ("Waited", _duration(report.waited_seconds)),
         (
@@ -145,7 +145,7 @@ def _totals(runs: Sequence[RunCarbon]) -> str:
     return (
         f'<div class="totals"><div>Runs<b>{len(runs)}</b></div><div>Waited<b>{_duration(waited)}</b></div>'
         f"<div>Emitted<b>{_grams(emitted)}</b></div>"
-        f'<div>Avoided<b class="good total-avoided">{_grams(avoided)}</b></div></div>'
+        f'<div>Avoided<b class="{_tone(avoided)} total-avoided">{_grams(avoided)}</b></div></div>'
     )
 
 
@@ -190,6 +190,13 @@ def _notes(notes: Sequence[str]) -> str:
     if not notes:
         return ""
     return '<ul class="notes">' + "".join(f"<li>{escape(note)}</li>" for note in notes) + "</ul>"
+
+
+def _tone(avoided: float | None) -> str:
+    """Green when waiting saved carbon, red when the job ran dirtier than it would have at release."""
+    if avoided is None or abs(avoided) < 0.05:
+        return "muted"
+    return "good" if avoided > 0 else "warn"
 
 
 def _grams(value: float | None) -> str:
