@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import celpy
@@ -26,14 +25,10 @@ from celpy import celtypes
 from celpy.adapter import json_to_cel
 from celpy.evaluation import CELEvalError
 
+from airflow_carbon_provider.karpenter.bundled import BUNDLED_CRDS, DEFAULT_CRD, bundled_crd
+
 if TYPE_CHECKING:
     from pathlib import Path
-
-BUNDLED_CRDS = {
-    "core": "karpenter.sh_nodepools.v1.14.1.yaml",
-    "aws": "aws-provider.karpenter.sh_nodepools.v1.14.1.yaml",
-}
-DEFAULT_CRD = "core"
 
 
 def _find(value: celtypes.StringType, pattern: celtypes.StringType) -> celtypes.StringType:
@@ -89,7 +84,7 @@ class NodePoolValidator:
     def bundled(cls, name: str = DEFAULT_CRD) -> NodePoolValidator:
         """The CRD shipped in this package: ``core`` (Karpenter v1.14.1) or ``aws`` (AWS provider v1.14.1)."""
         if name not in BUNDLED_CRDS:
-            raise ValueError(f"crd must be one of {', '.join(BUNDLED_CRDS)} or a file path, got {name!r}")
+            bundled_crd(name)  # raises the ValueError naming what is allowed
         return _bundled(name)
 
     def _compile(self, node: dict[str, Any], path: tuple[str, ...]) -> None:
@@ -174,5 +169,4 @@ def _values_at(
 
 @functools.cache
 def _bundled(name: str) -> NodePoolValidator:
-    resource = resources.files("airflow_carbon_provider.karpenter") / "crds" / BUNDLED_CRDS[name]
-    return NodePoolValidator(yaml.safe_load(resource.read_text(encoding="utf-8")), source=f"bundled {name} CRD")
+    return NodePoolValidator(bundled_crd(name), source=f"bundled {name} CRD")

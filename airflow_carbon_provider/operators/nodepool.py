@@ -31,20 +31,20 @@ from airflow.sdk import BaseOperator
 from airflow_carbon_provider.carbon.clock import Clock, SystemClock
 from airflow_carbon_provider.carbon.hysteresis import GateState, Hysteresis
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
-from airflow_carbon_provider.hooks.karpenter import KarpenterHook, kubernetes_configured
+from airflow_carbon_provider.karpenter.bundled import BUNDLED_CRDS, example_nodepool
 from airflow_carbon_provider.karpenter.changes import Change, parse_changes
 from airflow_carbon_provider.karpenter.diff import format_diff
 from airflow_carbon_provider.karpenter.errors import NodePoolNotReadyError, NodePoolValidationError
-from airflow_carbon_provider.karpenter.example import example_nodepool
 from airflow_carbon_provider.karpenter.mergepatch import apply_merge_patch
 from airflow_carbon_provider.karpenter.plan import Outcome, Plan, check_may_change, plan_apply, plan_restore
 from airflow_carbon_provider.karpenter.state import GATE_STATE_ANNOTATION, annotations_of
-from airflow_carbon_provider.karpenter.validation import BUNDLED_CRDS, NodePoolValidator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_carbon_provider.hooks.karpenter import KarpenterHook
     from airflow_carbon_provider.karpenter.conditions import ConditionReport
+    from airflow_carbon_provider.karpenter.validation import NodePoolValidator
 
 NODEPOOL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 ACTIONS = ("apply", "restore")
@@ -197,6 +197,8 @@ class _NodePoolTask(BaseOperator):
 
         if not self._cluster_configured():
             return self._offline(checked, validation)
+        from airflow_carbon_provider.hooks.karpenter import KarpenterHook  # kubernetes client: not at DAG parse
+
         hook = KarpenterHook(self.kubernetes_conn_id or DEFAULT_KUBE_CONN, max_attempts=self.max_attempts)
         hook.check_api_version()
         result = hook.update_nodepool(self.nodepool_name, checked, dry_run=self.is_dry_run)
@@ -217,6 +219,8 @@ class _NodePoolTask(BaseOperator):
         if self.crd is None:
             self.log.warning("CRD validation disabled (crd=None): relying on the API server's validation only")
             return None, {"mode": "server-only", "reason": "crd=None"}
+        from airflow_carbon_provider.karpenter.validation import NodePoolValidator  # CEL engine: not at DAG parse
+
         try:
             validator = (
                 NodePoolValidator.bundled(self.crd)
@@ -239,6 +243,8 @@ class _NodePoolTask(BaseOperator):
         }
 
     def _cluster_configured(self) -> bool:
+        from airflow_carbon_provider.hooks.karpenter import kubernetes_configured
+
         return kubernetes_configured(self.kubernetes_conn_id, DEFAULT_KUBE_CONN)
 
     def _offline(self, checked: PlanFor, validation: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from airflow_carbon_provider.hooks.karpenter import KarpenterHook
+from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.changes import AllowArchitectures, Pause
 from airflow_carbon_provider.karpenter.errors import KarpenterApiError, KarpenterApiVersionError
-from airflow_carbon_provider.karpenter.example import example_nodepool
 from airflow_carbon_provider.karpenter.mergepatch import apply_merge_patch
 from airflow_carbon_provider.karpenter.plan import Outcome, Plan, plan_apply
 from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_carbon_provider.karpenter.example import example_nodepool
+from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.validation import NodePoolValidator
 from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator
 

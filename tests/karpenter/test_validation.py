@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from airflow_carbon_provider.karpenter.bundled import BUNDLED_CRDS
 from airflow_carbon_provider.karpenter.plan import plan_apply
-from airflow_carbon_provider.karpenter.validation import BUNDLED_CRDS, NodePoolValidator
+from airflow_carbon_provider.karpenter.validation import NodePoolValidator
 from tests.karpenter.test_changes import EVERY_CHANGE
 
 REPO = Path(__file__).resolve().parents[2]

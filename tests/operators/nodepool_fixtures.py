@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_carbon_provider.carbon.clock import ManualClock
-from airflow_carbon_provider.karpenter.example import example_nodepool
+from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator
 
 NAME = "carbon-aware-batch"

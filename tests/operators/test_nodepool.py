@@ -11,6 +11,7 @@ from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import DAG
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.errors import (
     KarpenterApiError,
     KarpenterApiVersionError,
@@ -18,7 +19,6 @@ from airflow_carbon_provider.karpenter.errors import (
     NodePoolRefusedError,
     NodePoolValidationError,
 )
-from airflow_carbon_provider.karpenter.example import example_nodepool
 from airflow_carbon_provider.karpenter.state import LAST_CHANGE_ANNOTATION, MANAGED_LABEL, PRIOR_STATE_ANNOTATION
 from airflow_carbon_provider.operators.nodepool import NodePoolOperator
 from tests.conftest import REPO

@@ -11,7 +11,7 @@ import pytest
 
 from airflow_carbon_provider.carbon.csv_series import load_series
 from airflow_carbon_provider.carbon.hysteresis import Hysteresis
-from airflow_carbon_provider.karpenter.example import example_nodepool
+from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.state import GATE_STATE_ANNOTATION
 from airflow_carbon_provider.operators.nodepool import CarbonAwareNodePoolOperator
 from tests.operators.nodepool_fixtures import *  # noqa: F403 - the kube_api and clock fixtures
