@@ -71,8 +71,9 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     bin_dir = str(Path(sys.executable).parent)
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("AIRFLOW")}
     env = {
-        **os.environ,
+        **inherited,  # nothing from other tests' Airflow configuration (DB, auth manager, passwords file)
         "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
@@ -85,8 +86,6 @@ def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
     }
-    for name in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__CORE__AUTH_MANAGER"):
-        env.pop(name, None)
     log = home / "standalone.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
