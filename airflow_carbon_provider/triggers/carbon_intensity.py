@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
     from airflow_carbon_provider.carbon.clock import Clock
+    from airflow_carbon_provider.carbon.http import RetryPolicy
     from airflow_carbon_provider.carbon.planner import Plan
 
 ERROR_RETRY_FIRST = timedelta(seconds=30)
@@ -55,6 +56,7 @@ class CarbonIntensityTrigger(BaseTrigger):
         on_deadline: str = OnDeadline.RUN.value,
         intensity_at_release: float | None = None,
         clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.carbon_conn_id = carbon_conn_id
@@ -65,8 +67,9 @@ class CarbonIntensityTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.on_deadline = on_deadline
         self.intensity_at_release = intensity_at_release
-        # In-process override of the source's clock (tests, embedding); never serialized.
-        self._clock = clock
+        # In-process overrides of the source's clock and retry policy (tests, embedding); never serialized.
+        self._clock, self._retry = clock, retry
+        self._last_errors: dict[str, str] = {}  # per zone: what the source last failed with
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -88,7 +91,7 @@ class CarbonIntensityTrigger(BaseTrigger):
         release = parse_utc(self.release, "release")
         deadline = parse_utc(self.deadline, "deadline")
         poll = timedelta(seconds=self.poll_interval)
-        hook = CarbonIntensityHook(carbon_conn_id=self.carbon_conn_id, clock=self._clock)
+        hook = CarbonIntensityHook(carbon_conn_id=self.carbon_conn_id, clock=self._clock, retry=self._retry)
         source = await hook.aget_source()
         clock = source.clock
         need = needs(spec, source.has_forecast)
@@ -126,7 +129,7 @@ class CarbonIntensityTrigger(BaseTrigger):
             async with asyncio.timeout(budget):
                 results = await asyncio.gather(*(self._fetch(hook, zone, need, now, window_end) for zone in self.zones))
         except TimeoutError:
-            return {zone: ZoneData(error=f"no answer within {budget:.1f} s") for zone in self.zones}
+            return {zone: ZoneData(error=self._timed_out(zone, budget)) for zone in self.zones}
         return dict(zip(self.zones, results, strict=True))
 
     async def _fetch(
@@ -137,8 +140,15 @@ class CarbonIntensityTrigger(BaseTrigger):
             forecast = await hook.aget_forecast(zone, horizon=window_end - now) if need.forecast else []
             history = await hook.aget_history(zone, now - need.history, now) if need.history else []
         except Exception as exc:  # a data fault must never escape into the triggerer: the deadline handles it
-            return ZoneData(error=f"{type(exc).__name__}: {exc}")
+            self._last_errors[zone] = f"{type(exc).__name__}: {exc}"
+            return ZoneData(error=self._last_errors[zone])
+        self._last_errors.pop(zone, None)
         return ZoneData(latest=latest, forecast=forecast, history=history)
+
+    def _timed_out(self, zone: str, budget: float) -> str:
+        """A poll that hangs still names the fault the source gave before, so the deadline note says what broke."""
+        earlier = self._last_errors.get(zone)
+        return f"no answer within {budget:.1f} s" + (f" (before that: {earlier})" if earlier else "")
 
 
 def _gates(plans: Mapping[str, Plan]) -> dict[str, Any]:
