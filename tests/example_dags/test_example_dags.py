@@ -65,8 +65,10 @@ def test_the_demo_dag_defers_runs_offline_and_reports_what_it_saved(airflow_home
     # dag.test() serializes the DAG from the configured DAG bundle: put the example there.
     path = airflow_home.dags / "carbon_aware_gpu_training.py"
     shutil.copy(EXAMPLES / path.name, path)
-    dag = DagBag(dag_folder=str(path)).get_dag("carbon_aware_gpu_training")
-    run = dag.test()
+    try:
+        run = DagBag(dag_folder=str(path)).get_dag("carbon_aware_gpu_training").test()
+    finally:
+        path.unlink()  # the session's dags folder is shared with other tests
     assert run.state == "success"
     with create_session() as session:
         rows = {

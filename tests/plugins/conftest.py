@@ -28,7 +28,7 @@ def sample_runs(airflow_home: AirflowHome) -> dict[str, str]:
     from airflow.utils.state import TaskInstanceState
     from sqlalchemy import update
 
-    bag = DagBag(dag_folder=str(airflow_home.dags))
+    bag = DagBag(dag_folder=str(airflow_home.dags / DAG_FILE.name))  # the session's dags folder is shared
     assert not bag.import_errors, bag.import_errors
     runs = {dag_id: bag.dags[dag_id].test().run_id for dag_id in sorted(bag.dags)}
     with create_session() as session:
