@@ -1,7 +1,9 @@
 """Process-wide TTL cache with single-flight: concurrent identical requests share one HTTP call.
 
 A thousand deferred sensors polling ten zones through one triggerer therefore make at most ten requests per
-poll interval. Keys never hold secrets: sources put a credential fingerprint in them.
+poll interval. A transient failure (rate limited, service unavailable) is remembered briefly too, for longer
+after each consecutive one, so those waits retrying on their own schedules do not multiply requests during an
+outage or a 429 storm. Keys never hold secrets: sources put a credential fingerprint in them.
 """
 
 from __future__ import annotations
@@ -14,25 +16,43 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from airflow_carbon_provider.carbon.clock import Clock, SystemClock
+from airflow_carbon_provider.carbon.errors import RateLimitedError, SourceUnavailableError
 
 T = TypeVar("T")
 CacheKey = tuple[Hashable, ...]
+TRANSIENT_FAILURES = (RateLimitedError, SourceUnavailableError)
+FAILURE_TTL = timedelta(seconds=30)
+FAILURE_TTL_MAX = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
 class _Entry:
     value: Any
     expires: datetime
+    failures: int = 0  # > 0: ``value`` is the error of that many consecutive failed fetches
 
 
 class TtlCache:
-    """Values expire after a per-value TTL measured on ``clock``; failures are never cached."""
+    """Values expire after a per-value TTL measured on ``clock``.
 
-    def __init__(self, clock: Clock | None = None, max_entries: int = 4096) -> None:
+    Transient failures are kept for ``failure_ttl``, doubling with each consecutive one up to ``failure_ttl_max``
+    (zero turns that off); any other failure is never cached.
+    """
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        max_entries: int = 4096,
+        failure_ttl: timedelta = FAILURE_TTL,
+        failure_ttl_max: timedelta = FAILURE_TTL_MAX,
+    ) -> None:
         if max_entries < 1:
             raise ValueError(f"max_entries must be >= 1, got {max_entries}")
+        if failure_ttl < timedelta(0) or failure_ttl_max < failure_ttl:
+            raise ValueError(f"need 0 <= failure_ttl <= failure_ttl_max, got {failure_ttl} and {failure_ttl_max}")
         self.clock: Clock = clock or SystemClock()
         self.max_entries = max_entries
+        self.failure_ttl, self.failure_ttl_max = failure_ttl, failure_ttl_max
         self._entries: dict[CacheKey, _Entry] = {}
         self._flights: dict[tuple[int, CacheKey], asyncio.Task[Any]] = {}
         self._lock = threading.Lock()
@@ -69,6 +89,8 @@ class TtlCache:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and entry.expires > clock.now():
+                if entry.failures:
+                    raise entry.value.with_traceback(None)
                 value: T = entry.value
                 return value
             task = self._flights.get(flight_key)
@@ -83,7 +105,11 @@ class TtlCache:
     async def _fetch_and_store(
         self, key: CacheKey, fetch: Callable[[], Awaitable[T]], ttl: Callable[[T, datetime], timedelta], clock: Clock
     ) -> T:
-        value = await fetch()
+        try:
+            value = await fetch()
+        except TRANSIENT_FAILURES as exc:
+            self._remember_failure(key, exc, clock.now())
+            raise
         now = clock.now()
         lifetime = ttl(value, now)
         if lifetime > timedelta(0):
@@ -91,6 +117,15 @@ class TtlCache:
                 self._entries[key] = _Entry(value, now + lifetime)
                 self._evict(now)
         return value
+
+    def _remember_failure(self, key: CacheKey, error: Exception, now: datetime) -> None:
+        with self._lock:
+            previous = self._entries.get(key)  # kept after expiry until evicted: the streak survives it
+            streak = previous.failures + 1 if previous is not None and previous.failures else 1
+            lifetime = min(self.failure_ttl_max, self.failure_ttl * 2 ** min(streak - 1, 20))
+            if lifetime > timedelta(0):
+                self._entries[key] = _Entry(error, now + lifetime, streak)
+                self._evict(now)
 
     def _landed(self, flight_key: tuple[int, CacheKey], task: asyncio.Task[Any]) -> None:
         with self._lock:
