@@ -45,7 +45,7 @@ CONCURRENCY = 12
 LOOP_LATENCY = timedelta(seconds=0.2 * SPEED)
 """Grid time that 0.2 s of event-loop latency amounts to (the loop is shared, the cores too): 3 min."""
 ATTEMPTS = 3
-CONNECT_TIMEOUT = 0.05  # wall seconds, the connection's `timeout` extra
+CONNECT_TIMEOUT = 0.3  # wall seconds, the connection's `timeout` extra; lower, a loaded machine sees ConnectTimeouts
 FAST_RETRY = RetryPolicy(attempts=ATTEMPTS, base_delay=0.002, max_delay=0.01, max_retry_after=0.02, max_total=0.05)
 MAX_POLLS = 12
 """Polls a 1 h wait can make with 15 min polls, counting the sooner retries after faults (30 s, doubling)."""
