@@ -24,6 +24,8 @@ from airflow_carbon_provider.carbon.policy import DeadlineKind, PlanSpec, Policy
 from airflow_carbon_provider.carbon.series import Series, from_epoch
 
 if TYPE_CHECKING:
+    from numpy.random import Generator
+
     from airflow_carbon_provider.carbon.hysteresis import GateState
     from airflow_carbon_provider.carbon.series import FloatArray
 
@@ -157,11 +159,8 @@ def _planned_starts(truth: Series, scenario: Scenario) -> dict[tuple[Policy, tim
     return {key: np.asarray(values) for key, values in out.items()}
 
 
-def _noisy(truth: Series, start: float, end: float, sigma: float, rng: object) -> Series:
+def _noisy(truth: Series, start: float, end: float, sigma: float, rng: Generator) -> Series:
     """The true future over ``[start, end)`` plus Gaussian noise: a forecast with a known error."""
-    import numpy as np
-
-    assert isinstance(rng, np.random.Generator)
     window = truth.ending_after(start).before(end)
     noise = rng.normal(0.0, sigma, len(window)) if sigma > 0 else 0.0
     return Series.from_sorted(window.view_starts(), window.view_ends(), window.view_values() + noise)
