@@ -232,6 +232,25 @@ def _message_from(body: Any) -> str:
     return json.dumps(errors) if errors else ""
 
 
+_SECRET_SINKS: list[Callable[[str], None]] = []
+
+
+def on_runtime_secret(sink: Callable[[str], None]) -> None:
+    """Have ``sink`` told of every credential a source obtains while running (e.g. a WattTime bearer token).
+
+    The domain core imports no Airflow: the hook registers Airflow's secrets masker here.
+    """
+    if sink not in _SECRET_SINKS:
+        _SECRET_SINKS.append(sink)
+
+
+def runtime_secret(value: str) -> Secret:
+    """Wrap a credential obtained at run time, after announcing it to the registered sinks."""
+    for sink in _SECRET_SINKS:
+        sink(value)
+    return Secret(value)
+
+
 def scrub(text: str, secrets: list[str]) -> str:
     """Replace any credential that an error text might echo."""
     for secret in secrets:

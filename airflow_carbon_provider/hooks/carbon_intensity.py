@@ -162,6 +162,9 @@ class CarbonIntensityHook(BaseHook):
         return SourceConfig()
 
     def _use(self, config: SourceConfig) -> CarbonSource:
+        from airflow_carbon_provider.carbon.http import on_runtime_secret
+
+        on_runtime_secret(CarbonIntensityHook._mask)  # bearer tokens a source obtains are masked like passwords
         self._config = dataclasses.replace(config, retry=self._retry) if self._retry else config
         self._source = build_source(self._config, clock=self._clock)
         self.log.debug("Carbon source %s from connection %r", self._source, self.carbon_conn_id)

@@ -148,3 +148,14 @@ async def test_the_async_path_registers_connection_secrets_too(electricitymaps_a
     monkeypatch.setenv("AIRFLOW_CONN_CARBON_AMASKED", json.dumps({**conn, "extra": {"source": "electricitymaps"}}))
     await CarbonIntensityHook("carbon_amasked").aget_source()
     assert redact(f"token={token}") == "token=***"
+
+
+def test_bearer_tokens_obtained_at_run_time_are_registered_with_airflows_masker(watttime_api, monkeypatch):
+    watttime_api.logins = 5_000 + time.time_ns() % 4_000  # a token value no earlier test has seen
+    token = f"wt-bearer-{watttime_api.logins + 1:04d}-secret"
+    conn = {"conn_type": "carbon_intensity", "host": watttime_api.url, "login": WT_USER, "password": WT_PASSWORD}
+    monkeypatch.setenv("AIRFLOW_CONN_CARBON_WT_MASK", json.dumps({**conn, "extra": {"source": "watttime"}}))
+    assert redact(f"Bearer {token}") == f"Bearer {token}"
+    PROCESS_CACHE.clear()
+    CarbonIntensityHook("carbon_wt_mask", retry=FAST_RETRY).get_current_intensity("CAISO_NORTH")
+    assert redact(f"Bearer {token}") == "Bearer ***"

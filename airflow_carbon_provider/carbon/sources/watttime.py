@@ -20,7 +20,7 @@ from airflow_carbon_provider.carbon.errors import (
     PlanNotIncludedError,
     ZoneUnknownError,
 )
-from airflow_carbon_provider.carbon.http import ApiRequest, ErrorClassifier, error_detail
+from airflow_carbon_provider.carbon.http import ApiRequest, ErrorClassifier, error_detail, runtime_secret
 from airflow_carbon_provider.carbon.readings import Reading, SignalKind, normalize_series
 from airflow_carbon_provider.carbon.secret import Secret
 from airflow_carbon_provider.carbon.sources.base import (
@@ -203,7 +203,7 @@ class WattTimeSource(HttpSource):
         token = Payload(self.name, "/login", body).get("token")
         if not isinstance(token, str) or not token:
             raise MalformedResponseError(self.name, "/login answered without a token")
-        return Secret(token)
+        return runtime_secret(token)
 
     def _classify_login(self, response: httpx.Response) -> CarbonSourceError:
         if response.status_code in (400, 401, 403):
