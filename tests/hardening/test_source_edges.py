@@ -77,3 +77,13 @@ async def test_carbon_aware_sdk_rejects_an_absurd_forecast_point(carbon_aware_sd
     carbon_aware_sdk_api.server.script(FakeResponse(200, [{"location": "eastus", "forecastData": [point]}]))
     with pytest.raises(MalformedResponseError, match="implausible"):
         await source.forecast("eastus", timedelta(hours=1))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity"])
+async def test_non_finite_json_numbers_are_a_malformed_response_not_a_crash(electricitymaps_api, web, literal):
+    source = ElectricityMapsSource(Secret(EM_TOKEN), base_url=electricitymaps_api.base_url, **web)
+    body = b'{"zone": "DE", "datetime": "2024-03-06T19:00:00.000Z", "carbonIntensity": ' + literal + b"}"
+    electricitymaps_api.server.script(FakeResponse(200, raw=body))
+    with pytest.raises(MalformedResponseError, match="must be a finite number"):
+        await source.latest("DE")

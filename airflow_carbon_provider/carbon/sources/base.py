@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 from collections.abc import Callable, Hashable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -115,8 +116,10 @@ class Payload:
         value = self.body.get(key)
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise MalformedResponseError(self.source, f"{self.what}: {key!r} must be a number, got {value!r:.80}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise MalformedResponseError(
+                self.source, f"{self.what}: {key!r} must be a finite number, got {value!r:.80}"
+            )
         if value < 0:
             raise MalformedResponseError(self.source, f"{self.what}: {key!r} is negative ({value})")
         return float(value)
