@@ -24,11 +24,13 @@ from airflow.sdk.exceptions import TaskDeferred
 from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
 from airflow_carbon_provider.carbon.clock import ScaledClock, SystemClock
 from airflow_carbon_provider.carbon.errors import CarbonSourceError
+from airflow_carbon_provider.carbon.secret import Secret
+from airflow_carbon_provider.carbon.sources.electricitymaps import ElectricityMapsSource
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
 from airflow_carbon_provider.sensors.carbon_intensity import CarbonIntensitySensor
 from airflow_carbon_provider.triggers.carbon_intensity import CarbonIntensityTrigger
 from tests.fakes.carbon_apis import EM_TOKEN, WT_PASSWORD, WT_USER
-from tests.fakes.http_server import FakeResponse
+from tests.fakes.http_server import FakeHttpServer, FakeResponse
 from tests.hardening.scenarios import FAST_RETRY
 
 
@@ -159,3 +161,13 @@ def test_bearer_tokens_obtained_at_run_time_are_registered_with_airflows_masker(
     PROCESS_CACHE.clear()
     CarbonIntensityHook("carbon_wt_mask", retry=FAST_RETRY).get_current_intensity("CAISO_NORTH")
     assert redact(f"Bearer {token}") == "Bearer ***"
+
+
+@pytest.mark.asyncio
+async def test_a_redirect_is_not_followed_so_the_token_never_reaches_another_host(electricitymaps_api):
+    with FakeHttpServer() as elsewhere:
+        electricitymaps_api.server.script(FakeResponse(302, headers={"Location": f"{elsewhere.url}/collect"}))
+        source = ElectricityMapsSource(Secret(EM_TOKEN), base_url=electricitymaps_api.base_url, retry=FAST_RETRY)
+        with pytest.raises(CarbonSourceError, match="HTTP 302"):
+            await source.latest("DE")
+        assert elsewhere.count() == 0
