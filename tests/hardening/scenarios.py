@@ -295,17 +295,22 @@ class Outcome:
     logins: int
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _refusing_port(keep: contextlib.ExitStack) -> int:
+    """A port bound but not listening (connections are refused), held so no later fake server can reuse it."""
+    sock = keep.enter_context(socket.socket())
+    sock.bind(("127.0.0.1", 0))
+    return int(sock.getsockname()[1])
 
 
 class _Case:
-    """One scenario: its own fake API on its own sped-up clock, a connection to it, and the trigger."""
+    """One scenario: its own fake API on its own sped-up clock, a connection to it, and the trigger.
 
-    def __init__(self, index: int, source: Source, fault: Fault) -> None:
-        self.source, self.fault = source, fault
+    Servers and ports stay open in ``keep`` until every scenario is done: a port reused by a later scenario would
+    share the process-wide cache (keyed by base URL) with the earlier one, cached failures included.
+    """
+
+    def __init__(self, index: int, source: Source, fault: Fault, keep: contextlib.ExitStack) -> None:
+        self.source, self.fault, self.keep = source, fault, keep
         self.conn_id = f"harden_{index}"
         self.env = f"AIRFLOW_CONN_{self.conn_id.upper()}"
 
@@ -313,13 +318,14 @@ class _Case:
         conn = {"conn_type": "carbon_intensity", **self.source.conn(api)}
         conn["extra"] = {**conn["extra"], "timeout": CONNECT_TIMEOUT}
         if self.fault.refused:
-            conn["host"] = f"http://127.0.0.1:{_closed_port()}"
+            conn["host"] = f"http://127.0.0.1:{_refusing_port(self.keep)}"
         return json.dumps(conn)
 
     async def run(self) -> Outcome:
         clock = ScaledClock(FAKE_NOW, wall_origin=time.time(), speed=SPEED)
         api = self.source.emulator(clock)
-        with api.server, _env(self.env, self.connection(api)):
+        self.keep.enter_context(api.server)
+        with _env(self.env, self.connection(api)):
             self.fault.inject(api, self.source)
             release = clock.now()
             trigger = CarbonIntensityTrigger(
@@ -361,10 +367,10 @@ def run_all() -> dict[tuple[str, str], Outcome]:
     """Every scenario, a few at a time in one event loop as in a triggerer; memoised for the whole session."""
     _warm_up()
     PROCESS_CACHE.clear()
-    try:
-        outcomes = asyncio.run(_gather([_Case(i, SOURCES[source], fault) for i, (source, fault) in enumerate(CASES)]))
-    finally:
-        PROCESS_CACHE.clear()
+    with contextlib.ExitStack() as keep:
+        keep.callback(PROCESS_CACHE.clear)
+        cases = [_Case(i, SOURCES[source], fault, keep) for i, (source, fault) in enumerate(CASES)]
+        outcomes = asyncio.run(_gather(cases))
     return {(source, fault.name): outcome for (source, fault), outcome in zip(CASES, outcomes, strict=True)}
 
 
