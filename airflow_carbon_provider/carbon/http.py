@@ -10,6 +10,7 @@ import asyncio
 import functools
 import json
 import logging
+import math
 import random
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -190,6 +191,8 @@ class HttpApi:
             return None
         try:
             seconds = float(value)
+            if math.isnan(seconds):  # float() accepts "nan"; sleeping NaN seconds never returns
+                return None
         except ValueError:
             try:
                 when = parsedate_to_datetime(value)

@@ -219,6 +219,12 @@ FAULTS = [
         _always(FakeResponse(429, headers={"Retry-After": "soon"})),
     ),
     Fault(
+        "429 Retry-After NaN",
+        Expect.OUTAGE,
+        "rate limited",
+        _always(FakeResponse(429, headers={"Retry-After": "nan"})),
+    ),
+    Fault(
         "401 token revoked",
         Expect.OUTAGE,
         "AuthenticationFailedError",

@@ -8,7 +8,7 @@ import pytest
 
 from airflow_carbon_provider.carbon.cache import TtlCache
 from airflow_carbon_provider.carbon.errors import MalformedResponseError
-from airflow_carbon_provider.carbon.http import RetryPolicy
+from airflow_carbon_provider.carbon.http import ApiRequest, HttpApi, RetryPolicy
 from airflow_carbon_provider.carbon.secret import Secret
 from airflow_carbon_provider.carbon.sources.carbon_aware_sdk import CarbonAwareSdkSource
 from airflow_carbon_provider.carbon.sources.electricitymaps import ElectricityMapsSource
@@ -87,3 +87,18 @@ async def test_non_finite_json_numbers_are_a_malformed_response_not_a_crash(elec
     electricitymaps_api.server.script(FakeResponse(200, raw=body))
     with pytest.raises(MalformedResponseError, match="must be a finite number"):
         await source.latest("DE")
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("retry_after", "slept"), [("nan", 0.25), ("NaN", 0.25), ("inf", 60.0), ("1e309", 60.0)])
+async def test_a_non_finite_retry_after_neither_hangs_nor_escapes_the_cap(electricitymaps_api, retry_after, slept):
+    delays: list[float] = []
+
+    async def record(seconds: float) -> None:
+        delays.append(seconds)
+
+    retry = RetryPolicy(attempts=2, base_delay=0.5, max_total=100, sleep=record, jitter=lambda: 0.0)
+    api = HttpApi("electricitymaps", electricitymaps_api.url, retry=retry)
+    electricitymaps_api.server.script(FakeResponse(429, headers={"Retry-After": retry_after}), FakeResponse(200, {}))
+    assert await api.get_json(ApiRequest("/anything"), lambda response: AssertionError("not classified")) == {}
+    assert delays == [slept]  # NaN falls back to the backoff (0.5 s halved by zero jitter); infinity is capped
