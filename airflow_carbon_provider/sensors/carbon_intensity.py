@@ -103,7 +103,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
         self.poll_interval_td = poll_interval
         self.deferrable = deferrable
         self._gate_states: dict[str, Any] = {}
-        self._release_intensity: float | None = None  # poke mode: the first reading of this sensor process
+        self._release_intensity: float | None = None  # the first reading this sensor saw
         self._released_at: datetime | None = None
 
     # ----------------------------------------------------------------- entry points
@@ -113,33 +113,20 @@ class CarbonIntensitySensor(BaseSensorOperator):
         self.poke_interval = max(1.0, clock.wall_seconds(self.poll_interval_td))
         if not self.deferrable:
             return super().execute(context)
-        release = self._release(context, clock)
-        deadline = self._resolve_deadline(release)
-        zones = self._zones(hook)
-        decision, data = self._poll(hook, zones, deadline)
-        self.log.info("Carbon wait %s", decision.summary(latest_start(self.spec, deadline)))
-        release_intensity = _first_intensity(data)
+        decision, release, deadline = self._check(context, hook)
         if decision.status is not Status.WAIT:
-            payload = wait_payload(
-                decision,
-                spec=self.spec,
-                release=release,
-                deadline=deadline,
-                source=hook.source_name,
-                intensity_at_release=release_intensity,
-            )
-            return self._finish(context, decision.status.value, payload)
+            return self._conclude(context, hook, decision, release, deadline)
         left = clock.wall_seconds(latest_start(self.spec, deadline) - decision.now)
         self.defer(
             trigger=CarbonIntensityTrigger(
                 carbon_conn_id=self.carbon_conn_id,
-                zones=zones,
+                zones=self._zones(hook),
                 spec=self.spec.to_dict(),
                 release=release.isoformat(),
                 deadline=deadline.isoformat(),
                 poll_interval=self.poll_interval_td.total_seconds(),
                 on_deadline=self.on_deadline.value,
-                intensity_at_release=release_intensity,
+                intensity_at_release=self._release_intensity,
             ),
             method_name="execute_complete",
             # A safety net only: the trigger itself fires at the deadline.
@@ -154,15 +141,26 @@ class CarbonIntensitySensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         hook = CarbonIntensityHook(carbon_conn_id=self.carbon_conn_id)
+        decision, release, deadline = self._check(context, hook)
+        if decision.status is Status.WAIT:
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value=self._conclude(context, hook, decision, release, deadline))
+
+    # ----------------------------------------------------------------- one poll, shared by both modes
+    def _check(self, context: Context, hook: CarbonIntensityHook) -> tuple[Decision, datetime, datetime]:
+        """Poll the zones once and decide; remembers the hysteresis gates and the intensity at release."""
         release = self._release(context, hook.clock)
         deadline = self._resolve_deadline(release)
         decision, data = self._poll(hook, self._zones(hook), deadline)
         self._gate_states.update({z: p.gate_state for z, p in decision.plans.items() if p.gate_state is not None})
-        self.log.info("Carbon wait %s", decision.summary(latest_start(self.spec, deadline)))
         if self._release_intensity is None:
             self._release_intensity = _first_intensity(data)
-        if decision.status is Status.WAIT:
-            return PokeReturnValue(is_done=False)
+        self.log.info("Carbon wait %s", decision.summary(latest_start(self.spec, deadline)))
+        return decision, release, deadline
+
+    def _conclude(
+        self, context: Context, hook: CarbonIntensityHook, decision: Decision, release: datetime, deadline: datetime
+    ) -> dict[str, Any]:
         payload = wait_payload(
             decision,
             spec=self.spec,
@@ -171,7 +169,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
             source=hook.source_name,
             intensity_at_release=self._release_intensity,
         )
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(context, decision.status.value, payload))
+        return self._finish(context, decision.status.value, payload)
 
     # ----------------------------------------------------------------- helpers
     def _finish(self, context: Context, status: str, payload: dict[str, Any]) -> dict[str, Any]:
