@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -169,6 +170,9 @@ def _choice(enum: type[E], value: Any, name: str) -> E:
 
 def _number(value: Any, name: str) -> float:
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):  # float() accepts "inf" and "nan": an infinite timeout is no timeout
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
