@@ -102,3 +102,12 @@ async def test_a_non_finite_retry_after_neither_hangs_nor_escapes_the_cap(electr
     electricitymaps_api.server.script(FakeResponse(429, headers={"Retry-After": retry_after}), FakeResponse(200, {}))
     assert await api.get_json(ApiRequest("/anything"), lambda response: AssertionError("not classified")) == {}
     assert delays == [slept]  # NaN falls back to the backoff (0.5 s halved by zero jitter); infinity is capped
+
+
+@pytest.mark.asyncio
+async def test_ukgrid_period_ending_before_it_starts_is_a_malformed_response(ukgrid_api, web):
+    source = UkGridSource(base_url=ukgrid_api.url, **web)
+    period = {"from": "2024-03-06T19:30Z", "to": "2024-03-06T19:00Z", "intensity": {"forecast": 200, "actual": 200}}
+    ukgrid_api.server.script(FakeResponse(200, {"data": [period]}), path="/intensity")
+    with pytest.raises(MalformedResponseError, match="is empty"):
+        await source.latest("GB")

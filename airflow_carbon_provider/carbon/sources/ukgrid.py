@@ -130,10 +130,13 @@ class UkGridSource(HttpSource):
         value = predicted if forecast or actual is None else actual
         if value is None:
             raise MalformedResponseError(self.name, f"period {period.get('from')} has neither actual nor forecast")
+        start, end = period.time("from"), period.time("to")
+        if end <= start:
+            raise MalformedResponseError(self.name, f"period from {start.isoformat()} to {end.isoformat()} is empty")
         return Reading(
             zone=zone,
-            start=period.time("from"),
-            end=period.time("to"),
+            start=start,
+            end=end,
             intensity=plausible(self.name, period.what, value),
             signal=SignalKind.AVERAGE,
             source=self.name,
