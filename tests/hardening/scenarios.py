@@ -276,6 +276,14 @@ FAULTS = [
         sources=("electricitymaps",),
     ),
     Fault(
+        "forecast entirely in the past",
+        Expect.DEGRADED,
+        "source forecast covers 0%",
+        _forecast_points(lambda points: [{**p, "datetime": "2024-03-05T00:00:00.000Z"} for p in points[:1]]),
+        spec=FORECAST,
+        sources=("electricitymaps",),
+    ),
+    Fault(
         "forecast endpoint 500",
         Expect.OUTAGE,
         "HTTP 500",
