@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from airflow_carbon_provider.carbon.readings import Reading, SignalKind
+from airflow_carbon_provider.carbon.readings import MAX_PLAUSIBLE_INTENSITY, Reading, SignalKind
 
 SIMPLE_COLUMNS = ("datetime", "carbon_intensity")
 EM_TIME = "Datetime (UTC)"
@@ -80,8 +80,10 @@ def parse_series(text: str, zone: str, origin: str = "<csv>", emission_factor: s
             value = float(raw_value)
         except ValueError:
             raise SeriesFileError(f"{origin}:{line_no}: {value_column} {raw_value!r} is not a number") from None
-        if not 0 <= value < 5000:
-            raise SeriesFileError(f"{origin}:{line_no}: {value_column} {value} is outside 0..5000 gCO2eq/kWh")
+        if not 0 <= value <= MAX_PLAUSIBLE_INTENSITY:
+            raise SeriesFileError(
+                f"{origin}:{line_no}: {value_column} {value} is outside 0..{MAX_PLAUSIBLE_INTENSITY:.0f} gCO2eq/kWh"
+            )
         estimated = estimated_column is not None and (row.get(estimated_column) or "").strip().lower() == "true"
         points.append((start, value, estimated))
     if not points:

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
 
+MAX_PLAUSIBLE_INTENSITY = 3000.0
+"""gCO2eq/kWh: above every real grid (coal-only is about 1,000); a larger value is a unit or data error."""
+
+
 class SignalKind(StrEnum):
     """Average intensity of the grid mix, or the marginal intensity of the next unit of demand."""
 

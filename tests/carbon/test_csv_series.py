@@ -33,7 +33,8 @@ def test_rows_are_sorted_by_time() -> None:
         ("datetime,carbon_intensity\n2023-01-01T00:00:00,1\n", "no UTC offset"),
         ("datetime,carbon_intensity\n2023-01-01T00:00:00+02:00,1\n", "is not UTC"),
         ("datetime,carbon_intensity\n2023-01-01T00:00:00Z,abc\n", "is not a number"),
-        ("datetime,carbon_intensity\n2023-01-01T00:00:00Z,-5\n", "outside 0..5000"),
+        ("datetime,carbon_intensity\n2023-01-01T00:00:00Z,-5\n", "outside 0..3000"),
+        ("datetime,carbon_intensity\n2023-01-01T00:00:00Z,4000\n", "outside 0..3000"),
         (
             "datetime,carbon_intensity\n2023-01-01T00:00:00Z,1\n2023-01-01T00:00:00Z,2\n",
             "duplicated timestamp",

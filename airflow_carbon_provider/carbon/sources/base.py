@@ -13,7 +13,7 @@ from airflow_carbon_provider.carbon.cache import PROCESS_CACHE, TtlCache
 from airflow_carbon_provider.carbon.clock import Clock, SystemClock
 from airflow_carbon_provider.carbon.errors import MalformedResponseError
 from airflow_carbon_provider.carbon.http import HttpApi, RetryPolicy
-from airflow_carbon_provider.carbon.readings import Reading, as_utc, parse_utc
+from airflow_carbon_provider.carbon.readings import MAX_PLAUSIBLE_INTENSITY, Reading, as_utc, parse_utc
 
 if TYPE_CHECKING:
     from airflow_carbon_provider.carbon.secret import Secret
@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 FORECAST_TTL = timedelta(minutes=5)
 HISTORY_TTL = timedelta(minutes=5)
 LATEST_MIN_TTL = timedelta(seconds=30)
-MAX_PLAUSIBLE_INTENSITY = 3000.0
 """g/kWh. No grid comes near it (lignite emits ~1,100), so a larger value means wrong units or a corrupt answer."""
 
 
