@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from airflow_carbon_provider.carbon.choices import parse_choice
 from airflow_carbon_provider.carbon.readings import SignalKind, parse_utc
 from airflow_carbon_provider.carbon.regions import resolve_zone
 from airflow_carbon_provider.carbon.secret import Secret
@@ -98,7 +99,7 @@ class SourceConfig:
         if unknown:
             raise ValueError(f"extra: unknown field(s) {unknown}; allowed: {', '.join(EXTRA_FIELDS)}")
         return cls(
-            source=_choice(SourceKind, fields.get("source", SourceKind.REPLAY), "source"),
+            source=parse_choice(SourceKind, fields.get("source", SourceKind.REPLAY), "source"),
             base_url=host or None,
             login=login or None,
             password=Secret(password) if password else None,
@@ -110,7 +111,7 @@ class SourceConfig:
             if "replay_wall_origin" in fields
             else None,
             emission_factor=str(fields.get("emission_factor", "lifecycle")),
-            signal=_choice(SignalKind, fields["signal"], "signal") if "signal" in fields else None,
+            signal=parse_choice(SignalKind, fields["signal"], "signal") if "signal" in fields else None,
             timeout=_number(fields.get("timeout", 10.0), "timeout"),
         )
 
@@ -156,16 +157,6 @@ def build_source(config: SourceConfig, clock: Clock | None = None, cache: TtlCac
                 replay_wall_origin=config.replay_wall_origin,
             )
     raise AssertionError(f"unhandled source {config.source}")
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-def _choice(enum: type[E], value: Any, name: str) -> E:
-    try:
-        return enum(str(value).strip().lower())
-    except ValueError:
-        raise ValueError(f"{name} must be one of {', '.join(e.value for e in enum)}; got {value!r}") from None
 
 
 def _number(value: Any, name: str) -> float:

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
+
+from airflow_carbon_provider.carbon.choices import parse_choice
 
 _PERCENTILE = re.compile(r"^[pP](\d{1,2}(?:\.\d+)?|100)$")
 
@@ -32,19 +34,6 @@ class DeadlineKind(StrEnum):
 
     START = "start"
     FINISH = "finish"
-
-
-_E = TypeVar("_E", bound=StrEnum)
-
-
-def _choice(enum: type[_E], value: object, name: str) -> _E:
-    allowed = ", ".join(repr(member.value) for member in enum)
-    if not isinstance(value, str):
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
-    try:
-        return enum(value)
-    except ValueError:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -108,8 +97,8 @@ class PlanSpec:
     history_window: timedelta = field(default=timedelta(days=14))
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "policy", _choice(Policy, self.policy, "policy"))
-        object.__setattr__(self, "deadline_kind", _choice(DeadlineKind, self.deadline_kind, "deadline_kind"))
+        object.__setattr__(self, "policy", parse_choice(Policy, self.policy, "policy"))
+        object.__setattr__(self, "deadline_kind", parse_choice(DeadlineKind, self.deadline_kind, "deadline_kind"))
         for name in ("duration", "min_dwell", "history_window"):
             if not isinstance(getattr(self, name), timedelta):
                 raise ValueError(f"{name} must be a timedelta, got {getattr(self, name)!r}")

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from airflow_carbon_provider.carbon.choices import parse_choice
 from airflow_carbon_provider.carbon.planner import Plan, choose_zone, plan
-from airflow_carbon_provider.carbon.policy import PlanSpec, Policy, _choice
+from airflow_carbon_provider.carbon.policy import PlanSpec, Policy
 from airflow_carbon_provider.carbon.readings import Reading, normalize_series
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class OnDeadline(StrEnum):
 
     @classmethod
     def parse(cls, value: object) -> OnDeadline:
-        return _choice(cls, value, "on_deadline")
+        return parse_choice(cls, value, "on_deadline")
 
 
 @dataclass(frozen=True)

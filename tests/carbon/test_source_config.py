@@ -65,7 +65,7 @@ def test_numbers_and_times_are_parsed():
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"extra": {"source": "carbonara"}}, "source must be one of electricitymaps, watttime, ukgrid"),
+        ({"extra": {"source": "carbonara"}}, "source must be one of 'electricitymaps', 'watttime', 'ukgrid'"),
         ({"extra": {"source": "electricitymaps"}}, "password"),
         ({"password": "pw", "extra": {"source": "watttime"}}, "login"),
         (

@@ -50,7 +50,7 @@ def test_sensor_arguments_are_checked_when_the_dag_is_parsed(kwargs, message):
 
 
 CONNECTIONS = [
-    ({"extra": {"source": "carbonara"}}, r"source must be one of electricitymaps, watttime, ukgrid, carbon_aware_sdk"),
+    ({"extra": {"source": "carbonara"}}, r"source must be one of 'electricitymaps', 'watttime', 'ukgrid'"),
     ({"extra": {"source": "electricitymaps"}}, r"password: the electricitymaps source needs an API token"),
     ({"password": "x" * 12, "extra": {"source": "watttime"}}, r"login/password: the watttime source needs"),
     ({"host": "ftp://example.com", "extra": {"source": "ukgrid"}}, r"host: base URL .* must be an http\(s\) URL"),
@@ -63,7 +63,7 @@ CONNECTIONS = [
     ({"extra": {"replay_speed": "inf"}}, r"replay_speed must be a finite number"),
     ({"extra": {"replay_wall_origin": "nan"}}, r"replay_wall_origin must be a finite number"),
     ({"extra": {"emission_factor": "scope3"}}, r"emission_factor must be 'lifecycle' or 'direct'"),
-    ({"extra": {"source": "carbon_aware_sdk", "signal": "avg"}}, r"signal must be one of average, marginal"),
+    ({"extra": {"source": "carbon_aware_sdk", "signal": "avg"}}, r"signal must be one of 'average', 'marginal'"),
     ({"extra": {"replay_start": "yesterday"}}, r"replay_start .* is not an ISO-8601 timestamp"),
     ({"extra": {"replay_start": "2023-10-12T05:00:00"}}, r"replay_start .* must be timezone-aware"),
     (
