@@ -151,8 +151,8 @@ Electricity Maps API on 127.0.0.1, for {POLLS} poll intervals plus the first che
 |---|---|---|---|---|
 {rows}
 
-- Requests: {ours["per_poll"]:.1f} per poll for {ZONES} zones (the target: at most one per zone and poll), against
-  {naive["per_poll"]:.0f} for the naive design: {naive["requests"] / max(ours["requests"], 1):.0f}x fewer.
+- Requests: {ours["per_poll"]:.1f} per poll cycle for {ZONES} zones (the target: at most one per zone and poll),
+  against {naive["per_poll"]:.0f} for the naive design: {naive["per_poll"] / max(ours["per_poll"], 1e-9):.0f}x fewer.
 - CPU per poll cycle, ours / naive, same run: {ours["cpu_per_poll"] / max(naive["cpu_per_poll"], 1e-9):.2f}x. Ours plans
   and logs one line for every wait (about {ours["cpu_per_poll"] / WAITS * 1e6:.0f} µs per wait and poll); the naive loop
   makes an HTTP request for every wait instead.
