@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_carbon_provider.carbon.readings import Reading, as_utc
+from airflow_carbon_provider.carbon.series import Series
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -34,16 +35,16 @@ class Exposure:
 
 
 def exposure(readings: Sequence[Reading], start: datetime, end: datetime) -> Exposure:
+    """The planner's overlap-weighted integration (:class:`Series`), applied to one past interval."""
     if end <= start:
         raise ValueError(f"interval end ({end}) must be after start ({start})")
-    weighted = covered = 0.0
-    for reading in readings:
-        overlap = (min(reading.end, end) - max(reading.start, start)).total_seconds()
-        if overlap > 0:
-            weighted += reading.intensity * overlap
-            covered += overlap
-    total = (end - start).total_seconds()
-    return Exposure(mean=weighted / covered if covered else None, coverage=min(1.0, covered / total))
+    series = Series.from_readings(readings) if readings else Series.empty()
+    sums, covered = series.window_sums([start.timestamp()], [end.timestamp()])
+    seconds = float(covered[0])
+    return Exposure(
+        mean=float(sums[0]) / seconds if seconds else None,
+        coverage=min(1.0, seconds / (end - start).total_seconds()),
+    )
 
 
 @dataclass(frozen=True)
