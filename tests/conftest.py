@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,16 @@ BUNDLED_DATA = REPO / "airflow_carbon_provider" / "carbon" / "data"
 # fake carbon-intensity APIs (electricitymaps_api, watttime_api, ukgrid_api, carbon_aware_sdk_api, fake_clock);
 # airflow_home: one migrated Airflow metadata DB per session for tests marked `db`
 pytest_plugins = ("tests.fakes.carbon_apis", "tests.plugins.airflow_db")
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_cache() -> Iterator[None]:
+    """Every test starts and ends with an empty process-wide reading cache (it is shared by design)."""
+    from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
+
+    PROCESS_CACHE.clear()
+    yield
+    PROCESS_CACHE.clear()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
 from airflow_carbon_provider.carbon.clock import SystemClock
 from airflow_carbon_provider.sensors.carbon_intensity import CarbonIntensitySensor
 from tests.fakes.carbon_apis import EM_TOKEN
@@ -26,9 +25,7 @@ def broken_api(electricitymaps_api, monkeypatch):
     electricitymaps_api.server.script(*[FakeResponse(200, raw=b"{")] * 50, path=".*/latest")
     conn = {"conn_type": "carbon_intensity", "host": electricitymaps_api.base_url, "password": EM_TOKEN}
     monkeypatch.setenv("AIRFLOW_CONN_CARBON_POKE", json.dumps({**conn, "extra": {"source": "electricitymaps"}}))
-    PROCESS_CACHE.clear()
-    yield electricitymaps_api
-    PROCESS_CACHE.clear()
+    return electricitymaps_api
 
 
 def poking_sensor(on_deadline: str) -> CarbonIntensitySensor:

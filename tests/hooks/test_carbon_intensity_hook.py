@@ -10,7 +10,6 @@ import pytest
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
-from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
 from airflow_carbon_provider.carbon.clock import ManualClock
 from airflow_carbon_provider.carbon.sources.replay import ReplaySource
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
@@ -18,13 +17,6 @@ from tests.fakes.carbon_apis import EM_TOKEN, FAKE_NOW
 
 HOUR = FAKE_NOW.replace(minute=0, second=0)
 REPLAY_AT = datetime(2023, 6, 1, 12, 30, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_process_cache():
-    PROCESS_CACHE.clear()
-    yield
-    PROCESS_CACHE.clear()
 
 
 @pytest.fixture

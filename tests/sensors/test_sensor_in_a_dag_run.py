@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
 from airflow_carbon_provider.carbon.clock import SystemClock
 from tests.fakes.carbon_apis import EM_TOKEN
 
@@ -25,7 +24,6 @@ def test_the_sensor_defers_its_trigger_polls_and_the_deadline_starts_the_job(
     from sqlalchemy import select
 
     electricitymaps_api.clock = SystemClock()  # the fake serves the current hour
-    PROCESS_CACHE.clear()
     conn = {
         "conn_type": "carbon_intensity",
         "host": electricitymaps_api.base_url,

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
 from airflow_carbon_provider.carbon.clock import ScaledClock
 from airflow_carbon_provider.carbon.policy import PlanSpec
 from airflow_carbon_provider.carbon.readings import parse_utc
@@ -23,13 +22,6 @@ from tests.fakes.http_server import FakeResponse
 
 SPEED = 3_600.0
 MIDNIGHT = (FAKE_NOW + timedelta(days=1)).replace(hour=0, minute=0, second=0)
-
-
-@pytest.fixture(autouse=True)
-def fresh_process_cache():
-    PROCESS_CACHE.clear()
-    yield
-    PROCESS_CACHE.clear()
 
 
 @pytest.fixture
