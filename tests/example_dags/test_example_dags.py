@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import timedelta
 
 import pytest
 
 from tests.conftest import REPO
+from tests.plugins.airflow_db import run_dag_file
 
 EXAMPLES = REPO / "example_dags"
 EXPECTED = {"carbon_aware_gpu_training", "ci_batch_temporal_shift", "greenest_region", "nodepool_carbon_reconcile"}
@@ -53,32 +53,13 @@ def test_reconcile_runs_every_half_hour_with_hysteresis(dagbag):
 
 @pytest.mark.db
 def test_the_demo_dag_defers_runs_offline_and_reports_what_it_saved(airflow_home, monkeypatch, capfd, caplog):
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
     replay = {"source": "replay", "zone": "ES", "replay_start": "2023-10-12T01:00:00+00:00", "replay_speed": 3600}
     monkeypatch.setenv(
         "AIRFLOW_CONN_CARBON_INTENSITY_DEFAULT", json.dumps({"conn_type": "carbon_intensity", "extra": replay})
     )
-    # dag.test() serializes the DAG from the configured DAG bundle: put the example there.
-    path = airflow_home.dags / "carbon_aware_gpu_training.py"
-    shutil.copy(EXAMPLES / path.name, path)
-    try:
-        run = DagBag(dag_folder=str(path)).get_dag("carbon_aware_gpu_training").test()
-    finally:
-        path.unlink()  # the session's dags folder is shared with other tests
+    run = run_dag_file(airflow_home, EXAMPLES / "carbon_aware_gpu_training.py", "carbon_aware_gpu_training")
     assert run.state == "success"
-    with create_session() as session:
-        rows = {
-            row.task_id: XComModel.deserialize_value(row)
-            for row in session.execute(
-                select(XComModel.task_id, XComModel.value).where(
-                    XComModel.dag_run_id == run.id, XComModel.key == "return_value"
-                )
-            )
-        }
+    rows = run.return_values
     wait, report = rows["wait_for_green_window"], rows["carbon_report"]
     assert wait["release"].startswith("2023-10-12T01:")
     assert wait["start"].startswith("2023-10-12T1")  # the solar window, not the dirty night

@@ -6,9 +6,11 @@ migrated SQLite database and an empty dags folder, configured for this process (
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +40,33 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowHo
     yield AirflowHome(home, dags)
     settings.dispose_orm()
     patch.undo()
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    state: str
+    return_values: dict[str, Any]  # task_id -> the task's XCom return value
+
+
+def run_dag_file(home: AirflowHome, source: Path, dag_id: str) -> FinishedRun:
+    """``dag.test()`` one DAG file from the session's DAG bundle (where ``dag.test()`` serializes from), then the
+    run's return values from the metadata DB. The file is removed afterwards: the dags folder is shared."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    path = home.dags / source.name
+    shutil.copy(source, path)
+    try:
+        run = DagBag(dag_folder=str(path)).get_dag(dag_id).test()
+    finally:
+        path.unlink()
+    with create_session() as session:
+        rows = session.execute(
+            select(XComModel.task_id, XComModel.value).where(
+                XComModel.dag_run_id == run.id, XComModel.key == "return_value"
+            )
+        )
+        values = {row.task_id: XComModel.deserialize_value(row) for row in rows}
+    return FinishedRun(str(run.state), values)
