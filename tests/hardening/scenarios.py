@@ -22,9 +22,10 @@ from enum import StrEnum
 from typing import Any
 
 from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
-from airflow_carbon_provider.carbon.clock import ScaledClock
+from airflow_carbon_provider.carbon.clock import Clock, ScaledClock
 from airflow_carbon_provider.carbon.http import RetryPolicy, _tls_context
 from airflow_carbon_provider.carbon.policy import PlanSpec
+from airflow_carbon_provider.carbon.readings import parse_utc
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
 from airflow_carbon_provider.triggers.carbon_intensity import CarbonIntensityTrigger
 from tests.fakes.carbon_apis import (
@@ -49,6 +50,23 @@ CONNECT_TIMEOUT = 1.0  # wall seconds, the connection's `timeout` extra; lower, 
 FAST_RETRY = RetryPolicy(attempts=ATTEMPTS, base_delay=0.002, max_delay=0.01, max_retry_after=0.02, max_total=0.05)
 MAX_POLLS = 12
 """Polls a 1 h wait can make with 15 min polls, counting the sooner retries after faults (30 s, doubling)."""
+
+
+def start_wait(
+    conn_id: str, zone: str, clock: Clock, *, wait: timedelta, poll: timedelta, **spec: Any
+) -> CarbonIntensityTrigger:
+    """A trigger released now that must start within ``wait``, retrying fast: the shape every fault test uses."""
+    release = clock.now()
+    return CarbonIntensityTrigger(
+        carbon_conn_id=conn_id,
+        zones=[zone],
+        spec=PlanSpec(deadline_kind="start", **spec).to_dict(),
+        release=release.isoformat(),
+        deadline=(release + wait).isoformat(),
+        poll_interval=poll.total_seconds(),
+        clock=clock,
+        retry=FAST_RETRY,
+    )
 
 
 class Expect(StrEnum):
@@ -341,17 +359,8 @@ class _Case:
         self.keep.enter_context(api.server)
         with _env(self.env, self.connection(api)):
             self.fault.inject(api, self.source)
-            release = clock.now()
-            trigger = CarbonIntensityTrigger(
-                carbon_conn_id=self.conn_id,
-                zones=[self.source.zone],
-                spec=PlanSpec(deadline_kind="start", **self.fault.spec).to_dict(),
-                release=release.isoformat(),
-                deadline=(release + WAIT).isoformat(),
-                poll_interval=POLL.total_seconds(),
-                clock=clock,
-                retry=FAST_RETRY,
-            )
+            trigger = start_wait(self.conn_id, self.source.zone, clock, wait=WAIT, poll=POLL, **self.fault.spec)
+            release = parse_utc(trigger.release)
             events: list[dict[str, Any]] = []
             error: BaseException | None = None
             try:

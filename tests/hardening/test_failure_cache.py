@@ -17,11 +17,9 @@ import pytest
 from airflow_carbon_provider.carbon.cache import FAILURE_TTL, FAILURE_TTL_MAX, PROCESS_CACHE, TtlCache
 from airflow_carbon_provider.carbon.clock import ScaledClock
 from airflow_carbon_provider.carbon.errors import MalformedResponseError, RateLimitedError, SourceUnavailableError
-from airflow_carbon_provider.carbon.policy import PlanSpec
-from airflow_carbon_provider.triggers.carbon_intensity import CarbonIntensityTrigger
 from tests.fakes.carbon_apis import EM_TOKEN, FAKE_NOW
 from tests.fakes.http_server import FakeResponse
-from tests.hardening.scenarios import FAST_RETRY
+from tests.hardening.scenarios import FAST_RETRY, start_wait
 
 
 class Flaky:
@@ -137,17 +135,7 @@ async def test_a_429_storm_costs_a_hundred_staggered_waits_what_it_costs_one(ele
 
     async def wait(index: int) -> dict:
         await asyncio.sleep(index * 0.012)  # staggered over 2 min of grid time: the waits do not poll in step
-        now = clock.now()
-        trigger = CarbonIntensityTrigger(
-            carbon_conn_id="storm",
-            zones=["DE"],
-            spec=PlanSpec(policy="threshold", threshold=1000, deadline_kind="start").to_dict(),
-            release=now.isoformat(),
-            deadline=(now + WAIT).isoformat(),
-            poll_interval=POLL.total_seconds(),
-            clock=clock,
-            retry=FAST_RETRY,
-        )
+        trigger = start_wait("storm", "DE", clock, wait=WAIT, poll=POLL, policy="threshold", threshold=1000)
         return (await anext(trigger.run())).payload
 
     began = clock.now()

@@ -18,12 +18,10 @@ import pytest
 
 from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
 from airflow_carbon_provider.carbon.clock import ScaledClock
-from airflow_carbon_provider.carbon.policy import PlanSpec
 from airflow_carbon_provider.carbon.readings import parse_utc
-from airflow_carbon_provider.triggers.carbon_intensity import CarbonIntensityTrigger
 from tests.fakes.carbon_apis import EM_TOKEN, FAKE_NOW
 from tests.fakes.http_server import FakeResponse
-from tests.hardening.scenarios import FAST_RETRY
+from tests.hardening.scenarios import start_wait
 
 SPEED = 3_600.0
 WAIT = timedelta(hours=1)
@@ -65,17 +63,7 @@ def connect(monkeypatch, host: str, timeout: float) -> None:
 
 
 async def wait_once(clock: ScaledClock) -> tuple[dict, str]:
-    now = clock.now()
-    trigger = CarbonIntensityTrigger(
-        carbon_conn_id="hanging",
-        zones=["DE"],
-        spec=PlanSpec(policy="threshold", threshold=1000, deadline_kind="start").to_dict(),
-        release=now.isoformat(),
-        deadline=(now + WAIT).isoformat(),
-        poll_interval=POLL.total_seconds(),
-        clock=clock,
-        retry=FAST_RETRY,
-    )
+    trigger = start_wait("hanging", "DE", clock, wait=WAIT, poll=POLL, policy="threshold", threshold=1000)
     PROCESS_CACHE.clear()
     try:
         event = await asyncio.wait_for(anext(trigger.run()), timeout=30)
