@@ -36,9 +36,8 @@ class OnDeadline(StrEnum):
 
 @dataclass(frozen=True)
 class Needs:
-    """Which source calls a poll makes; only what the policy reads, so N waits cost few requests."""
+    """What a poll fetches beyond the latest reading: only what the policy reads, so N waits cost few requests."""
 
-    latest: bool
     forecast: bool
     history: timedelta | None
 
@@ -47,7 +46,7 @@ def needs(spec: PlanSpec, has_forecast: bool) -> Needs:
     percentile = any(t is not None and t.percentile for t in (spec.threshold, spec.threshold_high))
     forecast = has_forecast and spec.policy in (Policy.FORECAST, Policy.AUTO)
     wants_history = percentile or (spec.policy is Policy.AUTO and not has_forecast)
-    return Needs(latest=True, forecast=forecast, history=spec.history_window if wants_history else None)
+    return Needs(forecast=forecast, history=spec.history_window if wants_history else None)
 
 
 @dataclass(frozen=True)

