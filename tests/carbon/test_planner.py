@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from airflow_carbon_provider.carbon.hysteresis import GridState
-from airflow_carbon_provider.carbon.planner import Plan, choose_zone, plan
+from airflow_carbon_provider.carbon.planner import plan
 from airflow_carbon_provider.carbon.policy import PlanSpec, Policy
 from airflow_carbon_provider.carbon.series import Series
 from tests.carbon.planner_data import T0, at, hourly
@@ -199,40 +199,6 @@ def test_plan_serialises_to_json():
     assert data["used"] == "source-forecast"
     assert "history: 10 readings" in data["data"]
     assert "start " in p.describe()
-
-
-def _plan(start_hour: float, run_now: bool, mean: float | None) -> Plan:
-    return Plan(
-        start=at(start_hour),
-        run_now=run_now,
-        expected_mean=mean,
-        intensity_now=mean,
-        mean_if_now=mean,
-        threshold_value=None,
-        policy=Policy.FORECAST,
-        used="forecast",
-        data="",
-        degraded=False,
-        notes=(),
-        deadline_forced=False,
-        gate_state=None,
-        latest_start=at(30),
-    )
-
-
-def test_choose_zone_prefers_a_ready_zone_with_the_lowest_expected_mean():
-    plans = {"PL": _plan(0, True, 600), "NO": _plan(0, True, 30), "FR": _plan(3, False, 10)}
-    assert choose_zone(plans) == "NO"
-
-
-def test_choose_zone_without_a_ready_zone_picks_the_earliest_start():
-    plans = {"PL": _plan(5, False, 100), "FR": _plan(2, False, 300)}
-    assert choose_zone(plans) == "FR"
-
-
-def test_choose_zone_needs_at_least_one_zone():
-    with pytest.raises(ValueError, match="plans must name at least one zone"):
-        choose_zone({})
 
 
 def test_naive_now_is_rejected():
