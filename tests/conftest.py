@@ -21,8 +21,9 @@ REAL_CLUSTER = "real_cluster"
 FAIL_ON_SKIP = "CARBON_FAIL_ON_SKIP"
 
 # fake carbon-intensity APIs (electricitymaps_api, watttime_api, ukgrid_api, carbon_aware_sdk_api, fake_clock);
-# airflow_home: one migrated Airflow metadata DB per session for tests marked `db`
-pytest_plugins = ("tests.fakes.carbon_apis", "tests.plugins.airflow_db")
+# airflow_home: one migrated Airflow metadata DB per session for tests marked `db`;
+# pytester: runs chosen tests in-process with a deliberate bug in the provider (tests/karpenter/test_mutations_*)
+pytest_plugins = ("tests.fakes.carbon_apis", "tests.plugins.airflow_db", "pytester")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

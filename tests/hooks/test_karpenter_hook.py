@@ -12,7 +12,7 @@ from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.changes import AllowArchitectures, Pause
 from airflow_carbon_provider.karpenter.errors import KarpenterApiError, KarpenterApiVersionError
 from airflow_carbon_provider.karpenter.mergepatch import apply_merge_patch
-from airflow_carbon_provider.karpenter.plan import Outcome, Plan, plan_apply
+from airflow_carbon_provider.karpenter.plan import NodePoolUpdate, Outcome, plan_apply
 from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api
 
 NAME = "carbon-aware-batch"
@@ -177,4 +177,4 @@ def test_max_attempts_must_be_positive() -> None:
 
 def _raw_plan(live, patch):
     """A plan whose patch is fixed, to reach the server's validation with an invalid object."""
-    return Plan(NAME, "apply", Outcome.CHANGED, live, apply_merge_patch(live, patch))
+    return NodePoolUpdate(NAME, "apply", Outcome.CHANGED, live, apply_merge_patch(live, patch))
