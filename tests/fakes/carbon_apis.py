@@ -2,9 +2,11 @@
 
 The vendors' documented example bodies are in ``tests/data/carbon-apis/``; ``tests/fakes/test_carbon_apis.py``
 holds every endpoint here to their shapes. Nothing is built from the provider's own models: the only provider
-code used is the tests' injected clock. Each emulator runs its own :class:`FakeHttpServer`, checks what a real service would check (path, params,
-auth header) and answers with documented bodies and errors. Values are deterministic functions of zone and
-time (``value_at``) so tests can compute expectations; "now" comes from a shared ``ManualClock``.
+code used is the tests' injected clock.
+
+Each emulator runs its own :class:`FakeHttpServer`, checks what a real service would check (path, params, auth
+header) and answers with documented bodies and errors. Values are deterministic functions of zone and time
+(``value_at``) so tests can compute expectations; "now" comes from a shared ``ManualClock``.
 
 Fixtures (registered for the whole suite through tests/conftest.py): ``fake_clock``, ``electricitymaps_api``,
 ``watttime_api``, ``ukgrid_api``, ``carbon_aware_sdk_api``. Script faults with ``api.server.script(...)`` and
