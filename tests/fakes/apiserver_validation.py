@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ import jsonschema
 import yaml
 
 ABSENT: Any = object()
+RULES = "x-kubernetes-validations"
 Segment = str | int
 EVALUATION_ERRORS = (RuntimeError, TypeError, KeyError, ValueError, IndexError)
 
@@ -78,24 +80,11 @@ class CustomResourceValidation:
         served = [item for item in crd["spec"]["versions"] if item["name"] == version]
         if not served:
             raise ValueError(f"the CRD {crd['metadata']['name']} has no version {version}")
-        self.kind = crd["spec"]["names"]["kind"]
-        self.group = crd["spec"]["group"]
         self.schema: dict[str, Any] = served[0]["schema"]["openAPIV3Schema"]
         self._schema_checker = jsonschema.Draft4Validator(self.schema)
-        self.rules: list[Rule] = []
-        self._collect_rules(self.schema, ())
-
-    def _collect_rules(self, node: dict[str, Any], schema_path: tuple[str, ...]) -> None:
-        for item in node.get("x-kubernetes-validations", []):
-            source = item["rule"]
-            message = item.get("message") or f"failed rule: {source}"
-            self.rules.append(Rule(schema_path, node.get("type", "object"), source, message, cel.compile(source)))
-        for name, child in node.get("properties", {}).items():
-            self._collect_rules(child, (*schema_path, name))
-        if isinstance(node.get("items"), dict):
-            self._collect_rules(node["items"], (*schema_path, "[]"))
-        if isinstance(node.get("additionalProperties"), dict):
-            self._collect_rules(node["additionalProperties"], (*schema_path, "{}"))
+        self.rules = [
+            _rule(path, node, item) for path, node in _schema_nodes(self.schema) for item in node.get(RULES, [])
+        ]
 
     def errors(self, new: dict[str, Any], old: dict[str, Any] | None = None) -> list[FieldError]:
         """Every reason the API server refuses to store ``new`` (as an update of ``old`` when given)."""
@@ -124,6 +113,21 @@ class CustomResourceValidation:
             schema, new, old = _step(schema, new, old, segment)
             unchanged = unchanged or (old is not ABSENT and new == old)
         return old, unchanged
+
+
+def _schema_nodes(node: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every node of a structural schema with its path: property names, ``[]`` for items, ``{}`` for map values."""
+    yield path, node
+    children = list(node.get("properties", {}).items())
+    children += [(step, node.get(key)) for step, key in (("[]", "items"), ("{}", "additionalProperties"))]
+    for step, child in children:
+        if isinstance(child, dict):
+            yield from _schema_nodes(child, (*path, step))
+
+
+def _rule(path: tuple[str, ...], node: dict[str, Any], item: dict[str, str]) -> Rule:
+    message = item.get("message") or f"failed rule: {item['rule']}"
+    return Rule(path, node.get("type", "object"), item["rule"], message, cel.compile(item["rule"]))
 
 
 def _step(schema: dict[str, Any], new: Any, old: Any, segment: Segment) -> tuple[dict[str, Any], Any, Any]:
