@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from airflow_carbon_provider.carbon.hysteresis import Gates
+from airflow_carbon_provider.carbon.noise import forecast_noise
 from airflow_carbon_provider.carbon.outlook import TIE_DECIMALS, Outlook
 from airflow_carbon_provider.carbon.planner import plan, verdicts
 from airflow_carbon_provider.carbon.policy import DeadlineKind, PlanSpec, Policy, Threshold
@@ -149,12 +150,10 @@ def _starts(
 
 
 def noisy(truth: Series, error: float, seed: int) -> Series:
-    """The series with Gaussian noise, sigma = ``error`` x its time-weighted mean, one draw per data point."""
-    import numpy as np
-
-    sigma = error * float(truth.window_means([truth.first_start], [truth.last_end])[0])
-    noise = np.random.default_rng(seed).normal(0.0, sigma, len(truth)) if sigma > 0 else 0.0
-    return Series.from_sorted(truth.view_starts(), truth.view_ends(), truth.view_values() + noise)
+    """The series with Gaussian noise (:mod:`~airflow_carbon_provider.carbon.noise`), fixed per data point."""
+    starts, ends, values = truth.view_starts(), truth.view_ends(), truth.view_values()
+    noise = forecast_noise(values, ends - starts, error=error, seed=seed)
+    return Series.from_sorted(starts, ends, values + noise)
 
 
 class _Polls:

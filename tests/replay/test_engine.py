@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from airflow_carbon_provider.carbon.csv_series import load_series
 from airflow_carbon_provider.carbon.planner import plan
 from airflow_carbon_provider.carbon.policy import DeadlineKind, PlanSpec, Policy, Threshold
 from airflow_carbon_provider.carbon.series import Series, from_epoch
@@ -14,6 +15,7 @@ from airflow_carbon_provider.carbon.waiting import ZoneData, decide
 from airflow_carbon_provider.replay.engine import Scenario, noisy, oracle_starts, replay_zone
 from airflow_carbon_provider.replay.jobs import Jobs, released_jobs, scheduled_jobs
 from airflow_carbon_provider.replay.results import summarize
+from tests.conftest import BUNDLED_DATA
 
 T0 = datetime(2023, 1, 1, tzinfo=UTC).timestamp()
 H = 3600.0
@@ -255,3 +257,17 @@ def test_several_seeds_give_a_row_each_and_a_mean_row_with_the_spread():
     assert forecast[3].savings_pct == pytest.approx(np.mean(per_seed), abs=1e-3)
     assert forecast[3].savings_sd_pct == pytest.approx(np.std(per_seed, ddof=1), abs=1e-3)
     assert len(set(per_seed)) > 1
+
+
+def test_reference_oracle_values_on_the_bundled_data():
+    """Regression values of the published reference numbers (Electricity Maps 2023, hourly) on the bundled files."""
+    es = Series.from_readings(load_series(BUNDLED_DATA / "ES_2023.csv"))
+    no = Series.from_readings(load_series(BUNDLED_DATA / "NO_2023.csv"))
+    scenario = Scenario(policies=(Policy.ORACLE,))
+    es_1h, es_4h = summarize({"ES": es}, replay_zone(es, "ES", [released(es, 1), released(es, 4)], scenario))
+    (no_1h,) = summarize({"NO": no}, replay_zone(no, "NO", [released(no, 1)], scenario))
+    assert es_4h.jobs == 8685
+    assert es_4h.savings_pct == pytest.approx(29.96, abs=0.005)
+    assert no_1h.savings_pct == pytest.approx(12.90, abs=0.005)
+    assert no_1h.savings_per_job_pct == pytest.approx(10.02, abs=0.005)
+    assert es_1h.savings_pct > es_4h.savings_pct
