@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from airflow_carbon_provider.carbon.series import Series
+    from airflow_carbon_provider.replay.jobs import Jobs
 
 YEAR = 2020
 ML_JOBS = 3387
@@ -113,6 +114,44 @@ def sampled_every_30_minutes(series: Series) -> Series:
     keep = np.isclose(np.mod(starts, 1800.0), 0.0)
     kept = starts[keep]
     return SeriesClass.from_arrays(kept, kept + 1800.0, series.view_values()[keep])
+
+
+def region_series(data: Path, region: str, *, sampled: bool = True) -> Series:
+    """A Let's Wait Awhile file (``de``, ``gb``, ``fr``): sampled every 30 minutes as the paper reads it, or at its
+    own resolution."""
+    from airflow_carbon_provider.carbon.csv_series import load_series
+    from airflow_carbon_provider.carbon.series import Series as SeriesClass
+
+    series = SeriesClass.from_readings(load_series(data / f"{region}_{YEAR}.csv"))
+    return sampled_every_30_minutes(series) if sampled else series
+
+
+def nightly_jobs(truth: Series, window: timedelta) -> list[Jobs]:
+    """The nightly job: 30 minutes every day at 01:00, free to move ``window`` either side; jobs whose window
+    reaches outside the data (the first night, for windows over an hour) are left out."""
+    from airflow_carbon_provider.carbon.policy import DeadlineKind
+    from airflow_carbon_provider.replay.jobs import scheduled_jobs
+
+    return [
+        scheduled_jobs(
+            truth,
+            cron="0 1 * * *",
+            duration=STEP,
+            before=window,
+            after=window,
+            kind=DeadlineKind.START,
+            warmup=timedelta(0),
+        )
+    ]
+
+
+def ml_job_groups(truth: Series, jobs_file: Path) -> list[Jobs]:
+    """The ML jobs read back from their ``--jobs`` file (finish deadlines), those whose window fits the data."""
+    from airflow_carbon_provider.carbon.policy import DeadlineKind
+    from airflow_carbon_provider.replay.jobs import fit_to_data, read_jobs
+
+    groups = [fit_to_data(g, truth, timedelta(0)) for g in read_jobs(jobs_file, DeadlineKind.FINISH)]
+    return [g for g in groups if len(g)]
 
 
 def main(argv: list[str] | None = None) -> int:

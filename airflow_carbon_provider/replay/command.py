@@ -24,7 +24,7 @@ within --slack; or one per --schedule fire time that may move --shift-before/--s
 Closed loop (default): every waiting job polls every --poll-interval and decides with the same function the
 sensor's trigger uses, on exactly the data the trigger would have then. --open-loop plans forecast/auto once at the
 first possible start instead. oracle knows the future (the limit); forecast reads the true future plus noise;
-auto has no forecast source (the built-in forecaster). Intensities in gCO2e/kWh, savings as total reductions."""
+auto has no forecast source (the built-in forecaster). Intensities in gCO₂e/kWh, savings as total reductions."""
 
 
 def parse_duration(text: str) -> timedelta:
@@ -113,7 +113,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     how.add_argument("--policy", action="append", choices=[p.value for p in Policy],
                      help="repeatable (default: all six)")  # fmt: skip
     how.add_argument("--threshold", type=_threshold, default=Threshold(25.0, percentile=True),
-                     help="threshold/hysteresis low threshold: gCO2e/kWh or a percentile of the trailing history "
+                     help="threshold/hysteresis low threshold: gCO₂e/kWh or a percentile of the trailing history "
                           "window such as p25 (default p25)")  # fmt: skip
     how.add_argument("--threshold-high", type=_threshold, default=None,
                      help="hysteresis high threshold (default: 15 points or 15%% above --threshold)")  # fmt: skip

@@ -86,7 +86,7 @@ def _savings(summaries: Sequence[Summary], top: float) -> tuple[list[str], float
     def x(value: float) -> float:
         return x0 + max(value, 0.0) / scale_max * (x1 - x0)
 
-    last_group = None
+    last_group = last_track = None
     for s in rows:
         group = (s.zone, s.duration_h)
         if group != last_group:
@@ -95,15 +95,20 @@ def _savings(summaries: Sequence[Summary], top: float) -> tuple[list[str], float
             out.append(f'<text x="{left - 8}" y="{y + 10}" text-anchor="end">{escape(s.zone)}, {size}</text>')
             last_group = group
         limit = oracle.get(group)
-        if limit is not None:
-            out.append(f'<rect x="{x0}" y="{y}" width="{x(limit) - x0:.1f}" height="{bar_h}" fill="#eeeeee"/>')
+        if limit is not None and group != last_track:
+            height = bar_h * sum(1 for r in rows if (r.zone, r.duration_h) == group) + 2
+            out.append(
+                f'<rect x="{x0}" y="{y}" width="{x(limit) - x0:.1f}" height="{height}" fill="#eeeeee"/>'
+                f'<text x="{x(limit) + 4:.1f}" y="{y + height - 2}" fill="#9e9e9e">oracle {limit:.1f}</text>'
+            )
+            last_track = group
         colour = COLOURS.get(s.policy, "#000")
         share = "" if s.oracle_share is None else f", {s.oracle_share:.2f} of the oracle"
         out.append(
             f'<rect x="{x0}" y="{y + 2}" width="{x(s.savings_pct) - x0:.1f}" height="{bar_h - 4}" fill="{colour}">'
             f"<title>{escape(s.zone)} {escape(s.policy)}: {s.savings_pct:.1f} %{share}</title></rect>"
-            f'<text x="{x(max(s.savings_pct, limit or 0)) + 4:.1f}" y="{y + 10}" fill="#616161">'
-            f"{s.savings_pct:.1f}</text>"
+            f'<text x="{x(s.savings_pct) + 4:.1f}" y="{y + 10}" fill="#424242" stroke="#ffffff" stroke-width="3" '
+            f'paint-order="stroke">{s.savings_pct:.1f}</text>'
         )
         y += bar_h + 2
     return out, y
@@ -137,7 +142,7 @@ def _week(zone: str, truth: Series, decisions: Sequence[Decisions], top: float) 
         f'<text x="0" y="{top + 14}" font-size="15" font-weight="bold">{escape(zone)}: a sample week from '
         f"{first_day} ({escape(label)} jobs; lines from the nominal time to the chosen start)</text>",
         f'<text x="{x0 - 8}" y="{y(high / 1.1) + 4:.1f}" text-anchor="end" fill="#616161">{high / 1.1:.0f}</text>',
-        f'<text x="{x0 - 8}" y="{y(0) + 4:.1f}" text-anchor="end" fill="#616161">0 gCO2e/kWh</text>',
+        f'<text x="{x0 - 8}" y="{y(0) + 4:.1f}" text-anchor="end" fill="#616161">0 gCO₂e/kWh</text>',
         f'<line x1="{x0}" y1="{y(0):.1f}" x2="{x1}" y2="{y(0):.1f}" stroke="#bdbdbd"/>',
     ]
     for day in np.arange(start, end, 86400.0).tolist():

@@ -176,7 +176,7 @@ def _mean(group: list[Summary]) -> Summary:
         oracle_share=round(statistics.fmean(shares), 4) if shares else None,
         mean_delay_h=mean("mean_delay_h"),
         p95_delay_h=mean("p95_delay_h"),
-        savings_sd_pct=round(statistics.stdev(s.savings_pct for s in group), 4) if len(group) > 1 else 0.0,
+        savings_sd_pct=round(statistics.stdev(s.savings_pct for s in group), 4) if len(group) > 1 else None,
     )
 
 
@@ -188,8 +188,8 @@ def format_table(summaries: Iterable[Summary]) -> str:
         "policy",
         "mode",
         "jobs",
-        "nominal_gCO2e/kWh",
-        "got_gCO2e/kWh",
+        "nominal_gCO₂e/kWh",
+        "got_gCO₂e/kWh",
         "savings_%",
         "oracle_share",
         "delay_h",

@@ -464,3 +464,17 @@ def test_plot_refuses_formats_it_cannot_write(tmp_path, capsys):
     data = write_simple(tmp_path / "XX.csv")
     assert main(["replay", "--data", str(data), "--policy", "now", "--plot", str(tmp_path / "x.png")]) == 2
     assert "write .svg or .html" in capsys.readouterr().err
+
+
+def test_jobs_outside_the_data_are_left_out_and_counted(tmp_path, capsys):
+    data = write_simple(tmp_path / "XX.csv")
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(
+        "name,earliest,nominal,duration,deadline\n"
+        "in,2023-05-03T02:00:00Z,,1h,2023-05-03T20:00:00Z\n"
+        "late,2023-05-06T20:00:00Z,,1h,2023-05-08T20:00:00Z\n"
+    )
+    assert main(["replay", "--data", str(data), "--jobs", str(jobs), "--policy", "now", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)[0]["jobs"] == 1
+    assert "1 of the 2 jobs" in captured.err
