@@ -97,8 +97,8 @@ def section(context: Any) -> str:
         "first poll (as the trigger's does) and opens at the first reading below the low threshold; the high "
         "threshold only matters once open, when the job has started. The earlier open-loop model ran one gate per "
         "zone for the whole year.",
-        "- Threshold-type policies see a reading from the poll after it starts (no look-ahead: data starting at the "
-        "decision time are not yet known); the reference's threshold sees the current hour.",
+        "- A reading is known from the moment its interval starts (what a source's latest endpoint serves), so a "
+        "poll on the hour sees that hour's reading, as the reference's threshold does; nothing later is read.",
         "",
     ]
     return "\n".join(out)

@@ -7,7 +7,8 @@ O(log n) per wait: :class:`Minima` answers "best start in ``[now, latest]``" for
 of the window means. The sensor's single wait, the replay's hundreds and a triggerer's thousands all go through
 this one path.
 
-No look-ahead: only history intervals that started before ``now`` are read.
+No look-ahead: only history intervals that started at or before ``now`` are read (a reading is known once its
+interval starts, as the sources' "latest" endpoints serve it; :meth:`Series.known_at`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def as_series(data: Series | Sequence[Reading]) -> Series:
 class Outlook:
     """One zone at one poll time ``now``: history, the source's forecast, and what is derived from them.
 
-    ``history``: readings or a series (anything starting at/after ``now`` is ignored); ``forecast``: the source's
+    ``history``: readings or a series (anything starting after ``now`` is ignored); ``forecast``: the source's
     forecast (possibly empty or short). ``history_window`` bounds what percentiles and the built-in forecaster
     read. ``horizon`` (optional): the latest job end any wait will ask about, so the built-in forecast is made
     once long enough for all of them.
@@ -60,7 +61,7 @@ class Outlook:
     ) -> None:
         self.now_dt = as_utc(now, "now")
         self.now = self.now_dt.timestamp()
-        self.history = as_series(history).before(self.now)
+        self.history = as_series(history).known_at(self.now)
         self.source_forecast = as_series(forecast).ending_after(self.now)
         self.history_window = history_window
         self.recent = self.history.ending_after(self.now - history_window.total_seconds())

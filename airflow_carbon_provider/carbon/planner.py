@@ -5,7 +5,7 @@ data say at a poll is an :class:`~airflow_carbon_provider.carbon.outlook.Outlook
 plans any number of waits of one spec on it at O(log n) each (the replay and a triggerer decide many waits per
 poll); :func:`plan` is the same for one job, with the :class:`Plan` that says what data it rested on and whether
 that data was degraded. What to do about degraded data is the caller's choice. The planner never reads history
-that starts at or after ``now`` (no look-ahead).
+that starts after ``now`` (no look-ahead; a reading starting exactly at ``now`` is known: it is the latest).
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def plan(
 ) -> Plan:
     """Plan one job released at ``now`` with a ``deadline`` of kind ``spec.deadline_kind``.
 
-    ``history``: readings known at ``now`` (anything starting at/after ``now`` is ignored); ``forecast``: the
+    ``history``: readings known at ``now`` (anything starting after ``now`` is ignored); ``forecast``: the
     source's forecast, possibly empty or not covering the window. Policy ``oracle`` plans like ``forecast`` (the
     replay feeds it the true future). ``gate_state`` carries the hysteresis gate from the previous plan. A
     :class:`~airflow_carbon_provider.carbon.series.Series` may be passed instead of readings.

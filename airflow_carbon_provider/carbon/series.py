@@ -113,9 +113,13 @@ class Series:
         return Series(self.starts, self.ends, self.values, self.integral, self.covered, lo, max(lo, hi))
 
     def before(self, t: float) -> Series:
-        """The intervals that started before ``t`` (what is known at ``t``: no look-ahead)."""
-
+        """The intervals that started before ``t`` (strictly: e.g. what a forecast from origin ``t`` may read)."""
         return self._view(self.lo, int(self.starts.searchsorted(t, side="left")))
+
+    def known_at(self, t: float) -> Series:
+        """The intervals that started at or before ``t``: what is known at ``t`` (a reading is published when its
+        interval starts, as the sources' "latest" endpoints do; only later intervals are future)."""
+        return self._view(self.lo, int(self.starts.searchsorted(t, side="right")))
 
     def ending_after(self, t: float) -> Series:
         """The intervals that end after ``t``."""

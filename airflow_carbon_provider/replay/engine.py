@@ -13,7 +13,8 @@
   series' time-weighted mean, one draw per point per seed, fixed for the whole run (Wiesner et al.). ``auto`` has
   no forecast source: the built-in forecaster decides from history.
 
-No policy but ``oracle``/``forecast`` ever reads data that starts at or after its decision time.
+No policy but ``oracle``/``forecast`` ever reads data that starts after its decision time (a reading starting at it
+is known then, as the trigger's latest reading is).
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ class _Polls:
 
     def outlook(self, now: float, horizon: float) -> Outlook:
         if self.need.history is not None:  # the history window (the latest reading, if it started, is in it)
-            history = self.truth.ending_after(now - self.need.history.total_seconds()).before(now)
+            history = self.truth.ending_after(now - self.need.history.total_seconds()).known_at(now)
         else:
             history = self.truth.at(now)
         forecast = Series.empty()
@@ -292,7 +293,7 @@ def _gate_times(
     far = timedelta(days=400)
     for k, t in enumerate(times):
         now = from_epoch(float(t))
-        p = plan(spec, now=now, deadline=now + far, history=truth.before(float(t)), gate_state=gate)
+        p = plan(spec, now=now, deadline=now + far, history=truth.known_at(float(t)), gate_state=gate)
         gate = p.gate_state
         go[k] = p.run_now
     return times, go

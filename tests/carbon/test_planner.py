@@ -83,14 +83,27 @@ def test_deadline_already_reached_starts_now_and_says_the_deadline_forced_it():
     assert p.start == at(10)
 
 
-def test_history_at_or_after_now_is_never_read():
+def test_history_after_now_is_never_read():
     spec = PlanSpec(policy=Policy.AUTO, duration=timedelta(hours=3), deadline_kind="start")  # type: ignore[arg-type]
     values = [float(100 + 50 * np.sin(i / 24 * 2 * np.pi)) for i in range(DAYS)]
-    known = hourly(values[:48])
-    tampered = hourly(values[:48] + [0.0] * (DAYS - 48))
+    known = hourly(values[:49])  # up to the reading that starts at now (48:00)
+    tampered = hourly(values[:49] + [0.0] * (DAYS - 49))
     a = plan(spec, now=at(48), deadline=at(72), history=known)
     b = plan(spec, now=at(48), deadline=at(72), history=tampered)
     assert a == b
+
+
+def test_a_reading_that_starts_at_now_is_known_at_now():
+    """The boundary rule: a poll on the hour sees the reading of that hour (as a source's latest endpoint serves it);
+    one second earlier it is still the future."""
+    spec = PlanSpec(policy=Policy.THRESHOLD, threshold=200, duration=H)
+    history = hourly([300.0] * 10 + [100.0])  # the 10:00 reading is clean
+    on_the_hour = plan(spec, now=at(10), deadline=at(20), history=history)
+    just_before = plan(spec, now=at(10) - timedelta(seconds=1), deadline=at(20), history=history)
+    assert on_the_hour.intensity_now == 100
+    assert on_the_hour.run_now
+    assert just_before.intensity_now == 300
+    assert not just_before.run_now
 
 
 def test_auto_uses_a_covering_source_forecast():

@@ -128,12 +128,13 @@ def _readings(view: Series) -> list:
 
 def test_a_poll_interval_off_the_data_grid_lets_a_job_start_between_readings():
     values = np.full(24 * 4, 300.0)
-    values[60] = 100.0  # known from 60:00 + one poll on (the planner reads intervals that started before now)
+    values[60] = 100.0  # known from 60:00 on (a reading is known once it starts)
     truth = hourly_series(values)
-    scenario = Scenario(policies=(Policy.THRESHOLD,), threshold=Threshold(200), poll_interval=timedelta(minutes=20))
+    scenario = Scenario(policies=(Policy.THRESHOLD,), threshold=Threshold(200), poll_interval=timedelta(minutes=25))
     (starts,) = starts_of(truth, [released(truth, 1)], scenario)
     by_release = dict(zip(range(48, 48 + len(starts)), ((starts - T0) / H).tolist(), strict=False))
-    assert by_release[48] == pytest.approx(60 + 1 / 3)
+    assert by_release[48] == pytest.approx(60 + 5 / 60)  # polls 48:00 + k x 25 min: the first after 60:00
+    assert by_release[60] == 60  # a poll on the hour sees the reading that starts then
     assert by_release[61] == 61 + 24  # the reading of 60:00 ended before its first poll
 
 
