@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import datetime
 
-    from airflow_carbon_provider.plugins.payloads import SeriesPoint
+    from airflow_carbon_provider.carbon.payloads import SeriesPoint
 
 WIDTH, HEIGHT = 760, 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 28, 40

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from datetime import datetime
 
-    from airflow_carbon_provider.plugins.payloads import CarbonReport, CarbonWait
+    from airflow_carbon_provider.carbon.payloads import CarbonReport, CarbonWait
     from airflow_carbon_provider.plugins.summary import RunCarbon, TaskPayload
 
 STYLE = """

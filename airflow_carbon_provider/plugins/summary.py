@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from airflow_carbon_provider.plugins.payloads import (
+from airflow_carbon_provider.carbon.payloads import (
     CarbonReport,
     CarbonWait,
     MalformedPayloadError,

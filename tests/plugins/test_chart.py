@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from airflow_carbon_provider.plugins.chart import Marker, intensity_chart
-from airflow_carbon_provider.plugins.payloads import CarbonReport, parse_payload
+from airflow_carbon_provider.carbon.payloads import CarbonReport, parse_payload
 from tests.plugins.dag_files.carbon_sample_dags import sample_report
 
 SVG = "{http://www.w3.org/2000/svg}"

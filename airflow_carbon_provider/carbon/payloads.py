@@ -10,14 +10,15 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_carbon_provider.carbon.accounting import REPORT_KIND
 from airflow_carbon_provider.carbon.readings import parse_utc
+from airflow_carbon_provider.carbon.waiting import WAIT_KIND
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-REPORT_KIND = "airflow_carbon_provider.report/v1"
-WAIT_KIND = "airflow_carbon_provider.wait/v1"
+__all__ = ["REPORT_KIND", "WAIT_KIND", "CarbonReport", "CarbonWait", "MalformedPayloadError", "parse_payload"]
 
 
 class MalformedPayloadError(ValueError):
