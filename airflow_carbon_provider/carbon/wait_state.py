@@ -56,6 +56,7 @@ WAIT_STATE_KEY = "carbon_wait_state"
 HISTORY_BEFORE_RELEASE = timedelta(hours=6)
 MAX_POINTS = 192
 UNIT = "gCO₂e/kWh"
+MINUS = "\u2212"  # the typographic minus sign, as in "-41 %" printed properly
 # Fields that move at every poll without the decision changing; left out of the content fingerprint.
 _VOLATILE = ("decided_at", "clock", "next_check")
 
@@ -156,7 +157,7 @@ def _green_reason(plan: Plan) -> str:
 
 
 def _signed_percent(ratio: float) -> str:
-    return f"{'−' if ratio < 0 else '+'}{abs(ratio) * 100:.0f} %"
+    return f"{MINUS if ratio < 0 else '+'}{abs(ratio) * 100:.0f} %"
 
 
 def _when(moment: datetime, now: datetime) -> str:

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
 
-from airflow_carbon_provider.carbon.regions import is_cloud_region, resolve_zone
 from airflow_carbon_provider.carbon.payloads import payload_kind
+from airflow_carbon_provider.carbon.regions import is_cloud_region, resolve_zone
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator

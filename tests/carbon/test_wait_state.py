@@ -62,7 +62,7 @@ def test_a_waiting_poll_names_the_planned_start_and_why() -> None:
     assert state["planned_start"] == "2023-06-01T15:00:00+00:00"
     assert state["zones"][0]["planned_start"] == state["planned_start"]
     assert state["why"] == (
-        "Waiting for the forecast low at 15:00 UTC (180 gCO₂e/kWh, −40 % vs starting now); "
+        "Waiting for the forecast low at 15:00 UTC (180 gCO₂e/kWh, \u221240 % vs starting now); "
         "latest start 23:30 UTC, then on_deadline=run."
     )
 
