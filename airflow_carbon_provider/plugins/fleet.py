@@ -7,6 +7,7 @@ run is shown, with its state, but never credited with carbon it did not save.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,10 @@ KINDS = (REPORT_KIND, WAIT_KIND, WAIT_STATE_KIND, NODEPOOL_KIND)
 FAILED_TASK_STATES = frozenset({"failed", "upstream_failed"})
 SKIPPED_TASK_STATES = frozenset({"skipped"})
 MAX_REASONS = 3
+NUMBERS = ("emitted_g", "baseline_g", "avoided_g", "energy_kwh", "waited_seconds")
+TEXTS = ("kind", "zone", "source", "best_zone", "why")
+FLAGS = ("deadline_forced", "degraded")
+PAYLOAD_FIELDS = (*TEXTS, *NUMBERS, *FLAGS, "notes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +49,35 @@ class CarbonXComRow:
     notes: Any = None
     best_zone: str | None = None  # a wait state's best zone so far
     why: str | None = None  # a wait state's sentence
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        dag_id: str,
+        run_id: str,
+        run_state: str | None,
+        run_after: datetime | None,
+        task_state: str | None,
+        payload: dict[str, Any],
+    ) -> CarbonXComRow | None:
+        """The row, or None when a field has the wrong type (the run view names such payloads; totals skip them)."""
+        numbers_ok = all(_is_number(payload.get(name)) for name in NUMBERS)
+        texts_ok = all(payload.get(name) is None or isinstance(payload.get(name), str) for name in TEXTS)
+        flags_ok = all(payload.get(name) is None or isinstance(payload.get(name), bool) for name in FLAGS)
+        notes = payload.get("notes")
+        if not (numbers_ok and texts_ok and flags_ok and payload.get("kind") in KINDS):
+            return None
+        return cls(
+            dag_id=dag_id,
+            run_id=run_id,
+            run_state=run_state,
+            run_after=run_after,
+            task_state=task_state,
+            kind=str(payload["kind"]),
+            **{name: payload.get(name) for name in (*TEXTS, *NUMBERS, *FLAGS) if name != "kind"},
+            notes=[str(note) for note in notes] if isinstance(notes, list) else None,
+        )
 
 
 @dataclass
@@ -82,7 +116,7 @@ class FleetRun:
             return "waiting"
         if self.has_report:
             return "accounted"
-        return "waited" if self.has_wait else "nodepool"
+        return "nodepool" if self.nodepool_changes and not self.has_wait else "waited"
 
     @property
     def counted_avoided_g(self) -> float | None:
@@ -155,6 +189,10 @@ def _add(run: FleetRun, row: CarbonXComRow) -> None:
     run.baseline_g = _plus(run.baseline_g, row.baseline_g)
     run.avoided_g = _plus(run.avoided_g, row.avoided_g)
     run.energy_kwh = _plus(run.energy_kwh, row.energy_kwh)
+
+
+def _is_number(value: Any) -> bool:
+    return value is None or (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value))
 
 
 def _reason(run: FleetRun, reason: str) -> None:

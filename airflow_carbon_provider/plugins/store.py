@@ -14,7 +14,7 @@ from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
 from sqlalchemy import and_, select
 
-from airflow_carbon_provider.plugins.fleet import KINDS, CarbonXComRow, FleetRun, fleet_runs
+from airflow_carbon_provider.plugins.fleet import FLAGS, KINDS, PAYLOAD_FIELDS, CarbonXComRow, FleetRun, fleet_runs
 from airflow_carbon_provider.plugins.summary import CARBON_KEYS, RunCarbon, TaskRun, TaskXCom, collect_run
 
 if TYPE_CHECKING:
@@ -71,6 +71,9 @@ def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: da
         TaskInstance.task_id == XComModel.task_id,
         TaskInstance.map_index == XComModel.map_index,
     )
+    # Each field as JSON (not cast in SQL): a mistyped value must be seen and dropped, not read as 0. Flags are
+    # cast: SQLite's json_extract turns JSON true into 1.
+    fields = [(value[name].as_boolean() if name in FLAGS else value[name]).label(name) for name in PAYLOAD_FIELDS]
     query = (
         select(
             DagRun.dag_id,
@@ -78,19 +81,7 @@ def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: da
             DagRun.state,
             DagRun.run_after,
             TaskInstance.state.label("task_state"),
-            kind.label("kind"),
-            value["zone"].as_string().label("zone"),
-            value["source"].as_string().label("source"),
-            value["emitted_g"].as_float().label("emitted_g"),
-            value["baseline_g"].as_float().label("baseline_g"),
-            value["avoided_g"].as_float().label("avoided_g"),
-            value["energy_kwh"].as_float().label("energy_kwh"),
-            value["waited_seconds"].as_float().label("waited_seconds"),
-            value["deadline_forced"].as_boolean().label("deadline_forced"),
-            value["degraded"].as_boolean().label("degraded"),
-            value["notes"].label("notes"),
-            value["best_zone"].as_string().label("best_zone"),
-            value["why"].as_string().label("why"),
+            *fields,
         )
         .join(DagRun, DagRun.id == XComModel.dag_run_id)
         .outerjoin(TaskInstance, ti)
@@ -104,26 +95,14 @@ def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: da
     if until is not None:
         query = query.where(DagRun.run_after < until)
     rows = (
-        CarbonXComRow(
+        CarbonXComRow.parse(
             dag_id=row.dag_id,
             run_id=row.run_id,
             run_state=str(row.state) if row.state else None,
             run_after=row.run_after,
             task_state=str(row.task_state) if row.task_state else None,
-            kind=row.kind,
-            zone=row.zone,
-            source=row.source,
-            emitted_g=row.emitted_g,
-            baseline_g=row.baseline_g,
-            avoided_g=row.avoided_g,
-            energy_kwh=row.energy_kwh,
-            waited_seconds=row.waited_seconds,
-            deadline_forced=row.deadline_forced,
-            degraded=row.degraded,
-            notes=row.notes,
-            best_zone=row.best_zone,
-            why=row.why,
+            payload={name: getattr(row, name) for name in PAYLOAD_FIELDS},
         )
         for row in session.execute(query)
     )
-    return fleet_runs(rows)
+    return fleet_runs(row for row in rows if row is not None)

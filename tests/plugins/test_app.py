@@ -177,6 +177,10 @@ def test_the_fleet_gives_each_run_its_state_and_carbon_status(api: TestClient, t
     }
 
 
+def test_a_mistyped_payload_counts_nowhere_in_the_fleet(api: TestClient, tokens: dict[str, str]) -> None:
+    assert fleet_runs(api, tokens["admin"])["carbon_markup"]["counted_avoided_g"] == 651.75
+
+
 def test_failed_and_skipped_runs_are_never_counted_as_avoided(api: TestClient, tokens: dict[str, str]) -> None:
     runs = fleet_runs(api, tokens["admin"])
 

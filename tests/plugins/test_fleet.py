@@ -57,3 +57,21 @@ def test_reports_of_one_run_add_up_and_runs_come_newest_first() -> None:
     assert [r.run_id for r in runs] == ["r1", "r0"]
     assert (runs[0].emitted_g, runs[0].counted_avoided_g) == (200.0, 100.0)
     assert (runs[1].status, runs[1].nodepool_changes) == ("nodepool", 1)
+
+
+def test_a_mistyped_field_drops_the_row() -> None:
+    fields = {"kind": REPORT, "emitted_g": "<b>lots</b>"}
+
+    assert (
+        CarbonXComRow.parse(dag_id="d", run_id="r", run_state=None, run_after=T0, task_state=None, payload=fields)
+        is None
+    )
+
+
+def test_a_well_typed_row_parses() -> None:
+    fields = {"kind": REPORT, "emitted_g": 1.5, "deadline_forced": False, "notes": ["n"], "zone": "ES"}
+
+    parsed = CarbonXComRow.parse(dag_id="d", run_id="r", run_state=None, run_after=T0, task_state=None, payload=fields)
+
+    assert parsed is not None
+    assert (parsed.emitted_g, parsed.notes, parsed.zone) == (1.5, ["n"], "ES")
