@@ -12,20 +12,16 @@ FastAPI app (and the api-server modules it needs) is built on the first request,
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
+
+from airflow_carbon_provider.ui_paths import NAV_ROUTE, RUN_TAB_ROUTE, TASK_TAB_ROUTE, URL_PREFIX, base_path
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
 
     Message = MutableMapping[str, Any]
 
-URL_PREFIX = "/carbon"
-RUN_TAB_ROUTE = "carbon_run"
-TASK_TAB_ROUTE = "carbon_task"
-NAV_ROUTE = "carbon"
 VIEWS_NAME = "Carbon"  # the tabs and the nav page: one component that picks its view from the route
 WIDGET_NAME = "Carbon footprint"  # the dashboard widget, registered by the same bundle under its own name
 
@@ -50,11 +46,6 @@ class LazyCarbonApp:
 
     def __repr__(self) -> str:
         return "airflow_carbon_provider.plugins.app:create_carbon_app"
-
-
-def base_path(path: str) -> str:
-    """``path`` under the api-server's ``[api] base_url`` (``/airflow`` when served at ``host/airflow/``)."""
-    return urlsplit(conf.get("api", "base_url", fallback="/") or "/").path.rstrip("/") + path
 
 
 def react_apps() -> list[dict[str, Any]]:
