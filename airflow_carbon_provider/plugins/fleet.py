@@ -64,7 +64,8 @@ class CarbonXComRow:
         """The row, or None when a field has the wrong type (the run view names such payloads; totals skip them)."""
         numbers_ok = all(_is_number(payload.get(name)) for name in NUMBERS)
         texts_ok = all(payload.get(name) is None or isinstance(payload.get(name), str) for name in TEXTS)
-        flags_ok = all(payload.get(name) is None or isinstance(payload.get(name), bool) for name in FLAGS)
+        # SQLite's json_extract hands JSON true/false back as 1/0.
+        flags_ok = all(payload.get(name) in (None, True, False) for name in FLAGS)
         notes = payload.get("notes")
         if not (numbers_ok and texts_ok and flags_ok and payload.get("kind") in KINDS):
             return None
@@ -75,7 +76,9 @@ class CarbonXComRow:
             run_after=run_after,
             task_state=task_state,
             kind=str(payload["kind"]),
-            **{name: payload.get(name) for name in (*TEXTS, *NUMBERS, *FLAGS) if name != "kind"},
+            **{name: payload.get(name) for name in (*TEXTS, *NUMBERS) if name != "kind"},
+            deadline_forced=_flag(payload.get("deadline_forced")),
+            degraded=_flag(payload.get("degraded")),
             notes=[str(note) for note in notes] if isinstance(notes, list) else None,
         )
 
@@ -189,6 +192,10 @@ def _add(run: FleetRun, row: CarbonXComRow) -> None:
     run.baseline_g = _plus(run.baseline_g, row.baseline_g)
     run.avoided_g = _plus(run.avoided_g, row.avoided_g)
     run.energy_kwh = _plus(run.energy_kwh, row.energy_kwh)
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
 
 
 def _is_number(value: Any) -> bool:

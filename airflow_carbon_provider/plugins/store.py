@@ -14,7 +14,7 @@ from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
 from sqlalchemy import and_, select
 
-from airflow_carbon_provider.plugins.fleet import FLAGS, KINDS, PAYLOAD_FIELDS, CarbonXComRow, FleetRun, fleet_runs
+from airflow_carbon_provider.plugins.fleet import KINDS, PAYLOAD_FIELDS, TEXTS, CarbonXComRow, FleetRun, fleet_runs
 from airflow_carbon_provider.plugins.summary import CARBON_KEYS, RunCarbon, TaskRun, TaskXCom, collect_run
 
 if TYPE_CHECKING:
@@ -71,9 +71,9 @@ def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: da
         TaskInstance.task_id == XComModel.task_id,
         TaskInstance.map_index == XComModel.map_index,
     )
-    # Each field as JSON (not cast in SQL): a mistyped value must be seen and dropped, not read as 0. Flags are
-    # cast: SQLite's json_extract turns JSON true into 1.
-    fields = [(value[name].as_boolean() if name in FLAGS else value[name]).label(name) for name in PAYLOAD_FIELDS]
+    # Numbers, flags and notes come back as JSON (never cast in SQL, where a mistyped value would read as 0 or
+    # fail the whole query on Postgres) and are type-checked in fleet.py; texts come back as text.
+    fields = [(value[name].as_string() if name in TEXTS else value[name]).label(name) for name in PAYLOAD_FIELDS]
     query = (
         select(
             DagRun.dag_id,
