@@ -28,7 +28,7 @@ from airflow_carbon_provider.karpenter.errors import KarpenterApiError, Karpente
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from airflow_carbon_provider.karpenter.plan import Plan
+    from airflow_carbon_provider.karpenter.plan import NodePoolUpdate
 
 GROUP = "karpenter.sh"
 VERSION = "v1"
@@ -41,7 +41,7 @@ FIELD_MANAGER = "airflow-carbon-provider"
 class UpdateResult:
     """The plan that was sent (computed from the object the final attempt read) and the server's answer."""
 
-    plan: Plan
+    plan: NodePoolUpdate
     nodepool: dict[str, Any]
     attempts: int
     dry_run: bool
@@ -146,7 +146,7 @@ class KarpenterHook(KubernetesHook):
         return result
 
     def update_nodepool(
-        self, name: str, compute: Callable[[dict[str, Any]], Plan], dry_run: bool = False
+        self, name: str, compute: Callable[[dict[str, Any]], NodePoolUpdate], dry_run: bool = False
     ) -> UpdateResult:
         """Read the pool, compute the plan from it, send its patch; on 409 start over from a fresh read."""
         for attempt in range(1, self.max_attempts + 1):

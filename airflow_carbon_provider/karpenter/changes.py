@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from airflow_carbon_provider.karpenter.paths import MISSING, Path, delete_path, get_path, set_path
+from airflow_carbon_provider.karpenter.paths import MISSING, FieldPath, delete_path, get_path, set_path
 
-REQUIREMENTS: Path = ["spec", "template", "spec", "requirements"]
+REQUIREMENTS: FieldPath = ["spec", "template", "spec", "requirements"]
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt", "Gte", "Lte")
 ARCHITECTURES = ("amd64", "arm64")
 CAPACITY_TYPES = ("on-demand", "spot", "reserved")
@@ -28,7 +28,7 @@ ARCH_KEY = "kubernetes.io/arch"
 CAPACITY_TYPE_KEY = "karpenter.sh/capacity-type"
 PAUSE_LIMITS = {"cpu": "0"}
 
-PriorLookup = Callable[[Path], tuple[bool, Any]]
+PriorLookup = Callable[[FieldPath], tuple[bool, Any]]
 """``(recorded, value)``: whether the provider recorded the field's original value, and that value (or MISSING)."""
 
 
@@ -62,7 +62,7 @@ class Change:
     type_name: ClassVar[str] = ""
     drifts_nodes: ClassVar[bool] = False
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         raise NotImplementedError
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -99,7 +99,7 @@ class SetRequirement(Change):
         if self.min_values is not None and not (isinstance(self.min_values, int) and 1 <= self.min_values <= 50):
             raise ValueError(f"min_values must be an integer from 1 to 50, got {self.min_values!r}")
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [[*REQUIREMENTS, {"key": self.key}]]
 
     def requirement(self) -> dict[str, Any]:
@@ -132,7 +132,7 @@ class RemoveRequirement(Change):
     def __post_init__(self) -> None:
         _string(self.key, "key")
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [[*REQUIREMENTS, {"key": self.key}]]
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -162,7 +162,7 @@ class _AllowValues(Change):
     def _as_requirement(self) -> SetRequirement:
         return SetRequirement(self.requirement_key, "In", self.values)
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return self._as_requirement().paths()
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -207,7 +207,7 @@ class SetLimits(Change):
         )
         object.__setattr__(self, "limits", normalized)
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [["spec", "limits", name] for name, _ in self.limits]
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -227,7 +227,7 @@ class Pause(Change):
 
     type_name: ClassVar[str] = "pause"
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [["spec", "limits", name] for name in PAUSE_LIMITS]
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -247,7 +247,7 @@ class Resume(Change):
 
     type_name: ClassVar[str] = "resume"
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return Pause().paths()
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -278,7 +278,7 @@ class SetWeight(Change):
         if isinstance(self.weight, bool) or not isinstance(self.weight, int) or not 1 <= self.weight <= 100:
             raise ValueError(f"weight must be an integer from 1 to 100, got {self.weight!r}")
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [["spec", "weight"]]
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -312,7 +312,7 @@ class SetDisruptionBudgets(Change):
     def __post_init__(self) -> None:
         object.__setattr__(self, "budgets", _dicts(self.budgets, "budgets", ("nodes",)))
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [["spec", "disruption", "budgets"]]
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -340,7 +340,7 @@ class SetTemplateLabels(Change):
                 raise ValueError(f"labels[{key!r}] must be a string or None, got {value!r}")
         object.__setattr__(self, "labels", tuple(items))
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [["spec", "template", "metadata", "labels", key] for key, _ in self.labels]
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:
@@ -369,7 +369,7 @@ class SetTaints(Change):
                 raise ValueError(f"taints[{index}].effect must be one of {', '.join(TAINT_EFFECTS)}")
         object.__setattr__(self, "taints", taints)
 
-    def paths(self) -> list[Path]:
+    def paths(self) -> list[FieldPath]:
         return [["spec", "template", "spec", "taints"]]
 
     def apply(self, nodepool: dict[str, Any], prior: PriorLookup) -> None:

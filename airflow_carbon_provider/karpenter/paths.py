@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 Segment = str | dict[str, str]
-Path = list[Segment]
+FieldPath = list[Segment]  # a field address, e.g. ["spec", "limits", "cpu"] (not a file path)
 
 MISSING: Any = object()
 
@@ -51,7 +51,7 @@ def element_position(document: Any, path: Sequence[Segment]) -> int | None:
     return _element_index(parent, path[-1]) if isinstance(parent, list) else None
 
 
-def missing_prefix(document: Any, path: Sequence[Segment]) -> Path:
+def missing_prefix(document: Any, path: Sequence[Segment]) -> FieldPath:
     """The shortest prefix of ``path`` that does not exist in ``document`` (``path`` itself when all parents do)."""
     for length in range(1, len(path) + 1):
         if get_path(document, path[:length]) is MISSING:
@@ -59,7 +59,7 @@ def missing_prefix(document: Any, path: Sequence[Segment]) -> Path:
     return list(path)
 
 
-def set_path(document: dict[str, Any], path: Path, value: Any, position: int | None = None) -> None:
+def set_path(document: dict[str, Any], path: FieldPath, value: Any, position: int | None = None) -> None:
     """Write ``value`` at ``path``, creating missing maps and lists; a new list element goes to ``position``."""
     node: Any = document
     for depth, segment in enumerate(path[:-1]):
@@ -87,7 +87,7 @@ def set_path(document: dict[str, Any], path: Path, value: Any, position: int | N
         node[last] = value
 
 
-def delete_path(document: dict[str, Any], path: Path) -> None:
+def delete_path(document: dict[str, Any], path: FieldPath) -> None:
     """Remove the value at ``path`` if it exists."""
     parent = get_path(document, path[:-1])
     last = path[-1]
@@ -100,7 +100,7 @@ def delete_path(document: dict[str, Any], path: Path) -> None:
         parent.pop(last, None)
 
 
-def format_path(path: Path) -> str:
+def format_path(path: FieldPath) -> str:
     """Human form for logs and errors, e.g. ``spec.template.spec.requirements[key=kubernetes.io/arch]``."""
     text = ""
     for segment in path:

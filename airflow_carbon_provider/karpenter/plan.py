@@ -51,7 +51,7 @@ class Outcome(StrEnum):
 
 
 @dataclass(frozen=True)
-class Plan:
+class NodePoolUpdate:
     """What one apply or restore does to one NodePool."""
 
     name: str
@@ -149,7 +149,7 @@ def plan_apply(
     now: datetime,
     min_interval: timedelta = timedelta(0),
     annotations: Mapping[str, str] | None = None,
-) -> Plan:
+) -> NodePoolUpdate:
     """Apply ``changes``, recording the prior value of every touched field in the ``prior-state`` annotation.
 
     Re-applying changes that are already in place is a no-op; a real change within ``min_interval`` of the
@@ -168,11 +168,13 @@ def plan_apply(
             prior = prior.remember(after, path)
         change.apply(after, prior.prior_value)
     if after.get("spec") == before.get("spec"):
-        return Plan(name, "apply", Outcome.NOOP, before, unchanged, reason="the NodePool already has these values")
+        return NodePoolUpdate(
+            name, "apply", Outcome.NOOP, before, unchanged, reason="the NodePool already has these values"
+        )
     previous = last_change(before)
     if previous is not None and now - previous < min_interval:
         wait = min_interval - (now - previous)
-        return Plan(
+        return NodePoolUpdate(
             name,
             "apply",
             Outcome.SKIPPED,
@@ -182,10 +184,10 @@ def plan_apply(
             f"skipped (not queued), the next change is allowed in {wait}",
         )
     _stamp(after, prior.written_from(after), now)
-    return Plan(name, "apply", Outcome.CHANGED, before, after, reason="changes applied")
+    return NodePoolUpdate(name, "apply", Outcome.CHANGED, before, after, reason="changes applied")
 
 
-def plan_restore(nodepool: dict[str, Any], now: datetime) -> Plan:
+def plan_restore(nodepool: dict[str, Any], now: datetime) -> NodePoolUpdate:
     """Put back every recorded field and drop the ``prior-state`` annotation.
 
     A field someone else changed after the provider wrote it is left as it is and reported in ``kept_fields``
@@ -195,7 +197,7 @@ def plan_restore(nodepool: dict[str, Any], now: datetime) -> Plan:
     before = copy.deepcopy(nodepool)
     prior = PriorState.of(before)
     if not prior.records:
-        return Plan(name, "restore", Outcome.NOOP, before, before, reason="nothing recorded to restore")
+        return NodePoolUpdate(name, "restore", Outcome.NOOP, before, before, reason="nothing recorded to restore")
     after = copy.deepcopy(nodepool)
     kept = []
     for record in reversed(prior.records):
@@ -210,4 +212,4 @@ def plan_restore(nodepool: dict[str, Any], now: datetime) -> Plan:
     reason = "restored the recorded values"
     if kept:
         reason += f"; left {', '.join(kept)} as changed by someone else since this provider wrote it"
-    return Plan(name, "restore", Outcome.CHANGED, before, after, reason=reason, kept_fields=tuple(kept))
+    return NodePoolUpdate(name, "restore", Outcome.CHANGED, before, after, reason=reason, kept_fields=tuple(kept))

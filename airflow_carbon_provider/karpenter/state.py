@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_carbon_provider.carbon.readings import parse_utc
 from airflow_carbon_provider.karpenter.paths import (
     MISSING,
-    Path,
+    FieldPath,
     element_position,
     format_path,
     get_path,
@@ -37,7 +37,7 @@ STATE_VERSION = 1
 class FieldRecord:
     """One field's value before the provider first touched it, and the value the provider last wrote."""
 
-    path: Path
+    path: FieldPath
     prior: Any = MISSING
     position: int | None = None
     written: Any = MISSING
@@ -66,7 +66,7 @@ class FieldRecord:
         return format_path(self.path)
 
 
-def _covers(outer: Path, inner: Path) -> bool:
+def _covers(outer: FieldPath, inner: FieldPath) -> bool:
     return len(outer) <= len(inner) and inner[: len(outer)] == outer
 
 
@@ -97,11 +97,11 @@ class PriorState:
         fields = [record.to_dict() for record in self.records]
         return json.dumps({"version": STATE_VERSION, "fields": fields}, sort_keys=True, separators=(",", ":"))
 
-    def recorded(self, path: Path) -> FieldRecord | None:
+    def recorded(self, path: FieldPath) -> FieldRecord | None:
         """The record holding ``path`` itself (not an ancestor)."""
         return next((record for record in self.records if record.path == path), None)
 
-    def prior_value(self, path: Path) -> tuple[bool, Any]:
+    def prior_value(self, path: FieldPath) -> tuple[bool, Any]:
         """``(recorded, value)`` of ``path`` before the provider's first change, looking through recorded parents."""
         for record in self.records:
             if _covers(record.path, path):
@@ -110,7 +110,7 @@ class PriorState:
                 return True, get_path(record.prior, path[len(record.path) :])
         return False, MISSING
 
-    def remember(self, document: dict[str, Any], path: Path) -> PriorState:
+    def remember(self, document: dict[str, Any], path: FieldPath) -> PriorState:
         """Record the current value of ``path`` unless it, or a map containing it, is already recorded.
 
         When parents of ``path`` are missing, the outermost missing one is recorded as absent, so restoring

@@ -36,7 +36,7 @@ from airflow_carbon_provider.karpenter.changes import Change, parse_changes
 from airflow_carbon_provider.karpenter.diff import format_diff
 from airflow_carbon_provider.karpenter.errors import NodePoolNotReadyError, NodePoolValidationError
 from airflow_carbon_provider.karpenter.mergepatch import apply_merge_patch
-from airflow_carbon_provider.karpenter.plan import Outcome, Plan, check_may_change, plan_apply, plan_restore
+from airflow_carbon_provider.karpenter.plan import NodePoolUpdate, Outcome, check_may_change, plan_apply, plan_restore
 from airflow_carbon_provider.karpenter.state import GATE_STATE_ANNOTATION, annotations_of
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 NODEPOOL_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 ACTIONS = ("apply", "restore")
 DEFAULT_KUBE_CONN = "kubernetes_default"
-PlanFor = Callable[[dict[str, Any]], Plan]
+PlanFor = Callable[[dict[str, Any]], NodePoolUpdate]
 PREFLIGHT_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # only stamps annotations on the throw-away example pool
 
 
@@ -186,9 +186,9 @@ class _NodePoolTask(BaseOperator):
             for changes in profiles:
                 self._preflight(validator, changes)
 
-        def checked(live: dict[str, Any]) -> Plan:
+        def checked(live: dict[str, Any]) -> NodePoolUpdate:
             check_may_change(live, self.allowed_nodepools)
-            plan: Plan = plan_for(live)
+            plan: NodePoolUpdate = plan_for(live)
             if validator is not None and plan.patch is not None:
                 violations = validator.validate(plan.after, old=plan.before)
                 if violations:
@@ -255,7 +255,7 @@ class _NodePoolTask(BaseOperator):
         spec = dict(self.nodepool_spec) if self.nodepool_spec is not None else example_nodepool()
         if self.nodepool_spec is None:
             spec["metadata"]["name"] = self.nodepool_name
-        plan: Plan = checked(spec)
+        plan: NodePoolUpdate = checked(spec)
         summary = self._summary(plan, "offline-dry-run", validation, attempts=0)
         summary["nodepool_after"] = apply_merge_patch(spec, plan.patch) if plan.patch else spec
         return summary
@@ -278,7 +278,7 @@ class _NodePoolTask(BaseOperator):
             )
         return report.to_dict()
 
-    def _summary(self, plan: Plan, mode: str, validation: dict[str, Any], attempts: int) -> dict[str, Any]:
+    def _summary(self, plan: NodePoolUpdate, mode: str, validation: dict[str, Any], attempts: int) -> dict[str, Any]:
         summary = plan.to_dict()
         summary.update(mode=mode, dry_run=mode != "cluster", validation=validation, attempts=attempts)
         if plan.outcome is Outcome.CHANGED:
@@ -397,7 +397,7 @@ class CarbonAwareNodePoolOperator(_NodePoolTask):
         )
         decided: dict[str, Any] = {}
 
-        def plan_for(live: dict[str, Any]) -> Plan:
+        def plan_for(live: dict[str, Any]) -> NodePoolUpdate:
             previous = _gate_state(live)
             gate = self.hysteresis.step(previous, reading.intensity, carbon_now)
             decided.update(previous=previous.state.value if previous else None, gate=gate)

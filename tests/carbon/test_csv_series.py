@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 
 from airflow_carbon_provider.carbon.csv_series import SeriesFileError, load_series, parse_series
-from tests.conftest import BUNDLED_DATA
+from tests.conftest import BUNDLED_DATA, TEST_DATA
+
+EXPORTS = TEST_DATA / "electricitymaps-export"  # two-week slices of Electricity Maps portal exports (ODbL)
 
 
 def test_simple_csv_gives_one_reading_per_row_lasting_until_the_next() -> None:
@@ -53,19 +55,20 @@ def test_errors_name_the_file_and_line(tmp_path: Path) -> None:
         load_series(path)
 
 
-def test_electricity_maps_export_reads_lca_column_and_estimated_flag(shared_dir: Path) -> None:
-    export = load_series(shared_dir / "data" / "electricitymaps-export" / "BR_2023_hourly.csv")
-    normalized = load_series(shared_dir / "data" / "BR_2023.csv")
+def test_electricity_maps_export_reads_lca_column_and_estimated_flag() -> None:
+    export = load_series(EXPORTS / "BR_2023_hourly.csv")
+    normalized = load_series(BUNDLED_DATA / "BR_2023.csv")
     assert export[0].zone == "BR_2023"
-    assert [r.intensity for r in export] == [r.intensity for r in normalized]
-    assert sum(r.estimated for r in export) == 241
+    assert len(export) == 336
+    assert [(r.start, r.intensity) for r in export] == [(r.start, r.intensity) for r in normalized[:336]]
+    assert sum(r.estimated for r in export) == 9
 
 
-def test_electricity_maps_export_can_read_the_direct_column(shared_dir: Path) -> None:
-    direct = load_series(
-        shared_dir / "data" / "electricitymaps-export" / "NO_2023_hourly.csv", emission_factor="direct"
-    )
-    assert sum(r.intensity for r in direct) / len(direct) == pytest.approx(9.3, abs=0.05)
+def test_electricity_maps_export_can_read_the_direct_column() -> None:
+    lifecycle = load_series(EXPORTS / "NO_2023_hourly.csv")
+    direct = load_series(EXPORTS / "NO_2023_hourly.csv", emission_factor="direct")
+    assert (direct[0].intensity, lifecycle[0].intensity) == (37.86, 66.23)  # the file's first row
+    assert all(d.intensity < lc.intensity for d, lc in zip(direct, lifecycle, strict=True))
 
 
 def test_bundled_data_covers_a_full_year() -> None:

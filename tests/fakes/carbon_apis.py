@@ -1,8 +1,12 @@
-"""Fake carbon-intensity services speaking the documented shapes (../shared/reference/carbon-apis.md).
+"""Fake carbon-intensity services speaking the documented shapes.
 
-Each emulator runs its own :class:`FakeHttpServer`, checks what a real service would check (path, params,
-auth header) and answers with documented bodies and errors. Values are deterministic functions of zone and
-time (``value_at``) so tests can compute expectations; "now" comes from a shared ``ManualClock``.
+The vendors' documented example bodies are in ``tests/data/carbon-apis/``; ``tests/fakes/test_carbon_apis.py``
+holds every endpoint here to their shapes. Nothing is built from the provider's own models: the only provider
+code used is the tests' injected clock.
+
+Each emulator runs its own :class:`FakeHttpServer`, checks what a real service would check (path, params, auth
+header) and answers with documented bodies and errors. Values are deterministic functions of zone and time
+(``value_at``) so tests can compute expectations; "now" comes from a shared ``ManualClock``.
 
 Fixtures (registered for the whole suite through tests/conftest.py): ``fake_clock``, ``electricitymaps_api``,
 ``watttime_api``, ``ukgrid_api``, ``carbon_aware_sdk_api``. Script faults with ``api.server.script(...)`` and
@@ -196,6 +200,7 @@ class FakeWattTime(_Emulator):
         return handle
 
     def _series(self, region: str, starts: list[datetime], units: str = "lbs_co2_per_mwh") -> dict[str, Any]:
+        """The historical / signal-index envelope (``V3Response``): no ``generated_at*``, the model has a type."""
         return {
             "data": [{"point_time": s.isoformat(), "value": self.value_at(region, s)} for s in starts],
             "meta": {
@@ -203,19 +208,25 @@ class FakeWattTime(_Emulator):
                 "region": region,
                 "warnings": self.warnings,
                 "signal_type": "co2_moer",
-                "model": {"date": "2023-03-01"},
+                "model": {"type": "binned_regression", "date": "2023-03-01"},
                 "units": units,
-                "generated_at_period_seconds": 300,
-                "generated_at": _floor(self.clock.now(), timedelta(minutes=5)).isoformat(),
             },
         }
+
+    def _forecast_series(self, region: str, starts: list[datetime]) -> dict[str, Any]:
+        """``V3SingleForecastResponse``: the envelope plus when the forecast was generated, the model by date only."""
+        body = self._series(region, starts)
+        body["meta"]["model"] = {"date": "2023-03-01"}
+        body["meta"]["generated_at_period_seconds"] = 300
+        body["meta"]["generated_at"] = _floor(self.clock.now(), timedelta(minutes=5)).isoformat()
+        return body
 
     def _forecast(self, request: RecordedRequest) -> FakeResponse:
         region = request.param("region") or ""
         hours = int(request.param("horizon_hours") or 24)
         start = _floor(self.clock.now(), timedelta(minutes=5))
         count = max(1, hours * 12)
-        return self.ok(self._series(region, [start + timedelta(minutes=5 * i) for i in range(count)]))
+        return self.ok(self._forecast_series(region, [start + timedelta(minutes=5 * i) for i in range(count)]))
 
     def _historical(self, request: RecordedRequest) -> FakeResponse:
         region = request.param("region") or ""

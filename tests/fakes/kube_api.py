@@ -1,12 +1,16 @@
 """A loopback fake of the Kubernetes API server for Karpenter NodePools, driven by the real ``kubernetes`` client.
 
 It speaks the documented shapes for the calls the provider makes: discovery of ``/apis/karpenter.sh``, GET and
-PATCH of cluster-scoped ``/apis/karpenter.sh/<version>/nodepools/<name>`` with real RFC 7386 merge patch,
-``resourceVersion`` preconditions (409), 403 (names outside an RBAC ``resourceNames`` list), 404, 415 for patch
-types a CRD does not accept, 422 from the CRD's schema and CEL rules (through the provider's validator fed the
-CRD file under test), ``dryRun=All``, and ``Status`` error bodies. After a spec change it behaves like
-Karpenter's controllers: it writes the hash annotation and the status conditions in a second write (a second
+PATCH of cluster-scoped ``/apis/karpenter.sh/<version>/nodepools/<name>``, ``resourceVersion`` preconditions
+(409), 403 (names outside an RBAC ``resourceNames`` list), 404, 415 for patch types a CRD does not accept, 422
+from the CRD's schema and CEL rules, ``dryRun=All``, and ``Status`` error bodies. After a spec change it behaves
+like Karpenter's controllers: it writes the hash annotation and the status conditions in a second write (a second
 ``resourceVersion`` bump).
+
+Nothing here comes from the code under test: the RFC 7386 merge is the ``json-merge-patch`` library's and the CRD
+validation is :mod:`tests.fakes.apiserver_validation` (jsonschema + a different CEL engine, read from the CRD
+file), so a bug in the provider's merge patch or validator makes the Kubernetes tests fail instead of being
+mirrored by the fake (``tests/karpenter/test_fake_independence.py`` shows it).
 
 Faults for the hardening suite: :meth:`FakeKubeApi.fail_next` scripts error responses, :meth:`before_next_patch`
 runs a concurrent writer between the client's read and its patch.
@@ -15,7 +19,6 @@ runs a concurrent writer between the client's read and its patch.
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import json
 import threading
@@ -23,12 +26,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from airflow_carbon_provider.karpenter.mergepatch import apply_merge_patch
-from airflow_carbon_provider.karpenter.validation import NodePoolValidator
+import json_merge_patch
+
+from tests.conftest import BUNDLED_CRDS
+from tests.fakes.apiserver_validation import CustomResourceValidation, FieldError, crd_validation
 
 GROUP = "karpenter.sh"
 MERGE_PATCH = "application/merge-patch+json"
@@ -36,15 +40,15 @@ KNOWN_PATCH_TYPES = (MERGE_PATCH, "application/json-patch+json", "application/ap
 CAPACITY_TYPES = ("on-demand", "spot", "reserved")
 
 
-@functools.cache
-def crd_validator(path: Path) -> NodePoolValidator:
-    """A validator for a CRD file, compiled once per test session."""
-    return NodePoolValidator.from_file(path)
+def core_crd() -> CustomResourceValidation:
+    """The NodePool CRD of Karpenter v1.14.1 (core), read from its file."""
+    return crd_validation(BUNDLED_CRDS / "karpenter.sh_nodepools.v1.14.1.yaml")
 
 
-def shared_crd_validator(shared_dir: Path, file: str = "karpenter.sh_nodepools.v1.14.1.yaml") -> NodePoolValidator:
-    """The real NodePool CRD from ../shared/karpenter (default: Karpenter v1.14.1 core)."""
-    return crd_validator(shared_dir / "karpenter" / file)
+def merge_patched(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7386 by the ``json-merge-patch`` library (which merges in place: give it copies)."""
+    merged: dict[str, Any] = json_merge_patch.merge(copy.deepcopy(current), copy.deepcopy(patch))
+    return merged
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,13 @@ def status_body(
     }
 
 
+def invalid_body(name: str, errors: list[FieldError]) -> dict[str, Any]:
+    """A 422 ``Status`` as the API server writes it: one cause per field error, all of them in the message."""
+    listed = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(str(error) for error in errors) + "]"
+    causes = [{"reason": error.reason, "message": error.message, "field": error.field} for error in errors]
+    return status_body(422, "Invalid", f'NodePool.karpenter.sh "{name}" is invalid: {listed}', name, causes)
+
+
 def karpenter_runtime_check(nodepool: dict[str, Any]) -> str | None:
     """Karpenter's runtime validation the CRD cannot express: a capacity-type requirement needs a known type."""
     for requirement in nodepool.get("spec", {}).get("template", {}).get("spec", {}).get("requirements", []):
@@ -100,7 +111,7 @@ def karpenter_runtime_check(nodepool: dict[str, Any]) -> str | None:
 class FakeKubeApi:
     """State and behaviour of the fake; :func:`serve_fake_kube_api` puts it on a port."""
 
-    validator: NodePoolValidator | None = None
+    crd: CustomResourceValidation | None = field(default_factory=core_crd)
     served_versions: tuple[str, ...] = ("v1",)
     simulate_karpenter: bool = True
     allowed_names: set[str] | None = None
@@ -244,15 +255,13 @@ class FakeKubeApi:
                 "please apply your changes to the latest version and try again",
                 name,
             )
-        updated = apply_merge_patch(current, body)
+        updated = merge_patched(current, body)
         updated["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
         if updated.get("status") != current.get("status"):
             updated["status"] = copy.deepcopy(current.get("status"))  # the main resource ignores status writes
-        violations = self.validator.validate(updated, old=current) if self.validator else []
-        if violations:
-            causes = [{"reason": "FieldValueInvalid", "message": v, "field": v.split(":")[0]} for v in violations]
-            message = f'NodePool.karpenter.sh "{name}" is invalid: ' + "; ".join(violations)
-            return 422, status_body(422, "Invalid", message, name, causes)
+        errors = self.crd.errors(updated, old=current) if self.crd else []
+        if errors:
+            return 422, invalid_body(name, errors)
         if query.get("dryRun") == ["All"]:
             preview = copy.deepcopy(updated)
             if preview.get("spec") != current.get("spec"):

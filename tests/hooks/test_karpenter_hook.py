@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.changes import AllowArchitectures, Pause
 from airflow_carbon_provider.karpenter.errors import KarpenterApiError, KarpenterApiVersionError
 from airflow_carbon_provider.karpenter.mergepatch import apply_merge_patch
-from airflow_carbon_provider.karpenter.plan import Outcome, Plan, plan_apply
-from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator
+from airflow_carbon_provider.karpenter.plan import NodePoolUpdate, Outcome, plan_apply
+from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api
 
 NAME = "carbon-aware-batch"
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -22,8 +21,8 @@ HASH = "karpenter.sh/nodepool-hash"
 
 
 @pytest.fixture
-def kube_api(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKubeApi]:
-    with serve_fake_kube_api(FakeKubeApi(validator=shared_crd_validator(shared_dir))) as api:
+def kube_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKubeApi]:
+    with serve_fake_kube_api(FakeKubeApi()) as api:
         api.add(example_nodepool())
         monkeypatch.setenv("AIRFLOW_CONN_KUBE_FAKE", api.airflow_connection())
         yield api
@@ -178,4 +177,4 @@ def test_max_attempts_must_be_positive() -> None:
 
 def _raw_plan(live, patch):
     """A plan whose patch is fixed, to reach the server's validation with an invalid object."""
-    return Plan(NAME, "apply", Outcome.CHANGED, live, apply_merge_patch(live, patch))
+    return NodePoolUpdate(NAME, "apply", Outcome.CHANGED, live, apply_merge_patch(live, patch))

@@ -1,16 +1,13 @@
-"""Fixtures for the NodePool machinery: the example pool, the CRD under test and a running fake API server."""
+"""Fixtures for the NodePool machinery: the example pool and the provider's validator for the bundled CRD."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.validation import NodePoolValidator
-from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator
 
 
 @pytest.fixture
@@ -19,12 +16,6 @@ def nodepool() -> dict[str, Any]:
 
 
 @pytest.fixture
-def shared_crd(shared_dir: Path) -> NodePoolValidator:
-    """The real NodePool CRD from ../shared/karpenter (Karpenter v1.14.1)."""
-    return shared_crd_validator(shared_dir)
-
-
-@pytest.fixture
-def kube_api(shared_crd: NodePoolValidator) -> Iterator[FakeKubeApi]:
-    with serve_fake_kube_api(FakeKubeApi(validator=shared_crd)) as api:
-        yield api
+def validator() -> NodePoolValidator:
+    """The provider's validator for the bundled NodePool CRD of Karpenter v1.14.1 (core)."""
+    return NodePoolValidator.bundled()

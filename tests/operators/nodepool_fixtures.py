@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from airflow_carbon_provider.carbon.clock import ManualClock
 from airflow_carbon_provider.karpenter.bundled import example_nodepool
-from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api, shared_crd_validator
+from tests.fakes.kube_api import FakeKubeApi, serve_fake_kube_api
 
 NAME = "carbon-aware-batch"
 CONN = "kube_fake"
@@ -20,8 +19,8 @@ CONTEXT: Any = {}
 
 
 @pytest.fixture
-def kube_api(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKubeApi]:
-    with serve_fake_kube_api(FakeKubeApi(validator=shared_crd_validator(shared_dir))) as api:
+def kube_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKubeApi]:
+    with serve_fake_kube_api(FakeKubeApi()) as api:
         api.add(example_nodepool())
         monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", api.airflow_connection())
         yield api

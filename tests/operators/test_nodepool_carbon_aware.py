@@ -14,21 +14,23 @@ from airflow_carbon_provider.carbon.hysteresis import Hysteresis
 from airflow_carbon_provider.karpenter.bundled import example_nodepool
 from airflow_carbon_provider.karpenter.state import GATE_STATE_ANNOTATION
 from airflow_carbon_provider.operators.nodepool import CarbonAwareNodePoolOperator
+from tests.conftest import BUNDLED_DATA
 from tests.operators.nodepool_fixtures import *  # noqa: F403 - the kube_api and clock fixtures
 from tests.operators.nodepool_fixtures import CONN, CONTEXT, NAME
 
 CARBON_CONN = "carbon_replay"
 CLEAN = [{"type": "resume"}, {"type": "allow_capacity_types", "values": ["spot", "on-demand"]}]
 DIRTY = [{"type": "pause"}]
-NOISY_DAY = datetime(2020, 5, 14, tzinfo=UTC)  # GB intensity hovers around 200 g/kWh all day
+SPAIN = BUNDLED_DATA / "ES_2023.csv"  # Electricity Maps, hourly, bundled with the package
+NOISY_DAY = datetime(2023, 10, 20, tzinfo=UTC)  # Spain hovers around 90 gCO₂e/kWh all night, then swings
 
 
 @pytest.fixture
-def replay_at(shared_dir, monkeypatch):
-    """Point the carbon connection's replay clock at ``when`` on a real series from ../shared/data."""
+def replay_at(monkeypatch):
+    """Point the carbon connection's replay clock at ``when`` on Spain's real 2023 series."""
 
-    def at(when: datetime, file: str = "gb_2020.csv") -> None:
-        extra = {"source": "replay", "replay_file": str(shared_dir / "data" / file), "replay_start": when.isoformat()}
+    def at(when: datetime) -> None:
+        extra = {"source": "replay", "replay_file": str(SPAIN), "replay_start": when.isoformat()}
         monkeypatch.setenv(
             f"AIRFLOW_CONN_{CARBON_CONN.upper()}", json.dumps({"conn_type": "carbon_intensity", "extra": extra})
         )
@@ -58,7 +60,7 @@ def test_a_dirty_grid_applies_the_dirty_profile_and_stores_the_gate_on_the_pool(
     result = reconcile(clock, low=50, high=60).execute(CONTEXT)
     assert result["grid_state"] == "dirty"
     assert result["previous_grid_state"] is None
-    assert result["reading"]["zone"] == "gb_2020"
+    assert result["reading"]["zone"] == "ES_2023"
     assert result["profile"] == DIRTY
     stored = kube_api.get(NAME)
     assert stored["spec"]["limits"]["cpu"] == "0"
@@ -122,23 +124,19 @@ def gate_flips(low: float, high: float, series) -> int:
     return flips
 
 
-def test_hysteresis_keeps_a_noisy_real_signal_from_toggling_the_pool(kube_api, clock, replay_at, shared_dir) -> None:
-    hourly = [
-        reading
-        for reading in load_series(shared_dir / "data" / "gb_2020.csv")
-        if NOISY_DAY <= reading.start < NOISY_DAY + timedelta(days=1) and reading.start.minute == 0
-    ]
-    single_threshold = count_pool_switches(kube_api, clock, replay_at, low=200, high=200)
-    with_hysteresis = count_pool_switches(kube_api, clock, replay_at, low=180, high=220)
-    assert single_threshold == gate_flips(200, 200, hourly) == 7
-    assert with_hysteresis == gate_flips(180, 220, hourly) == 2
+def test_hysteresis_keeps_a_noisy_real_signal_from_toggling_the_pool(kube_api, clock, replay_at) -> None:
+    hourly = [reading for reading in load_series(SPAIN) if NOISY_DAY <= reading.start < NOISY_DAY + timedelta(days=1)]
+    single_threshold = count_pool_switches(kube_api, clock, replay_at, low=90, high=90)
+    with_hysteresis = count_pool_switches(kube_api, clock, replay_at, low=81, high=99)
+    assert single_threshold == gate_flips(90, 90, hourly) == 8
+    assert with_hysteresis == gate_flips(81, 99, hourly) == 2
 
 
-def test_over_a_whole_noisy_year_a_10_percent_band_halves_the_toggles(shared_dir) -> None:
-    year = load_series(shared_dir / "data" / "gb_2020.csv")
+def test_over_a_whole_noisy_year_a_10_percent_band_at_least_halves_the_toggles() -> None:
+    year = load_series(BUNDLED_DATA / "NO_2023.csv")  # Norway: a low, flat signal that crosses its median often
     median = statistics.median_low(reading.intensity for reading in year)
-    assert gate_flips(median, median, year) == 833
-    assert gate_flips(median * 0.9, median * 1.1, year) == 404
+    assert gate_flips(median, median, year) == 702
+    assert gate_flips(median * 0.9, median * 1.1, year) == 104
 
 
 def test_without_a_kubernetes_connection_it_dry_runs_on_the_example_pool(clock, replay_at) -> None:

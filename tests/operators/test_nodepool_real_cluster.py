@@ -1,7 +1,9 @@
-"""The same operator paths against a real cluster's opted-in NodePool. Opt-in only:
+"""The same operator paths against a real cluster's opted-in NodePool. Opt-in only (deselected otherwise):
 
     CARBON_REAL_CLUSTER_KUBECONFIG=~/.kube/config CARBON_REAL_CLUSTER_NODEPOOL=carbon-aware-batch \\
-        .venv/bin/pytest -m real_cluster tests/operators/test_nodepool_real_cluster.py
+        .venv/bin/pytest --real-cluster tests/operators/test_nodepool_real_cluster.py
+
+Asked for without CARBON_REAL_CLUSTER_KUBECONFIG, they fail (they never skip).
 
 The pool must carry the label carbon-aware.airflow-provider.io/managed: "true". Only behavioural fields that
 never drift nodes (weight, limits) are changed, and every test restores the pool and checks the spec is
@@ -23,14 +25,13 @@ KUBECONFIG = os.environ.get("CARBON_REAL_CLUSTER_KUBECONFIG", "")
 NODEPOOL = os.environ.get("CARBON_REAL_CLUSTER_NODEPOOL", "carbon-aware-batch")
 CONN = "kube_real_cluster"
 
-pytestmark = [
-    pytest.mark.real_cluster,
-    pytest.mark.skipif(not KUBECONFIG, reason="set CARBON_REAL_CLUSTER_KUBECONFIG (and _NODEPOOL) to run on a cluster"),
-]
+pytestmark = pytest.mark.real_cluster
 
 
 @pytest.fixture(autouse=True)
 def connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not KUBECONFIG:
+        pytest.fail("the real-cluster tests need CARBON_REAL_CLUSTER_KUBECONFIG (and _NODEPOOL) naming a cluster")
     extra = {"kube_config_path": os.path.expanduser(KUBECONFIG)}
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}", json.dumps({"conn_type": "kubernetes", "extra": extra}))
 

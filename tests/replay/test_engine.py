@@ -13,6 +13,7 @@ from airflow_carbon_provider.carbon.policy import DeadlineKind, PlanSpec, Policy
 from airflow_carbon_provider.carbon.series import Series, from_epoch
 from airflow_carbon_provider.replay.engine import Scenario, oracle_starts, releases, replay_zone
 from airflow_carbon_provider.replay.results import summarize
+from tests.conftest import BUNDLED_DATA
 
 T0 = datetime(2023, 1, 1, tzinfo=UTC).timestamp()
 H = 3600.0
@@ -124,11 +125,11 @@ def test_savings_are_the_total_reduction_and_delays_are_in_hours():
     assert oracle.p95_delay_h == 1
 
 
-def test_reference_oracle_values_on_the_dev_data(shared_dir):
-    """Regression values of ../shared/reference/benchmarks.md section 2.7 (Electricity Maps, hourly)."""
+def test_reference_oracle_values_on_the_bundled_data():
+    """Regression values of the published reference numbers (Electricity Maps 2023, hourly) on the bundled files."""
     scenario = Scenario(durations=(timedelta(hours=1), timedelta(hours=4)), policies=(Policy.ORACLE,))
-    es = Series.from_readings(load_series(shared_dir / "data" / "ES_2023.csv"))
-    no = Series.from_readings(load_series(shared_dir / "data" / "NO_2023.csv"))
+    es = Series.from_readings(load_series(BUNDLED_DATA / "ES_2023.csv"))
+    no = Series.from_readings(load_series(BUNDLED_DATA / "NO_2023.csv"))
     es_1h, es_4h = summarize(es, replay_zone(es, "ES_2023", scenario))
     no_1h, _ = summarize(no, replay_zone(no, "NO_2023", scenario))
     assert es_4h.jobs == 8685
