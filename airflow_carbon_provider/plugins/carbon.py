@@ -48,7 +48,18 @@ class LazyCarbonApp:
         return "airflow_carbon_provider.plugins.app:create_carbon_app"
 
 
+def host_shares_chakra() -> bool:
+    """Airflow >= 3.2 hands plugins its React Router and Chakra UI (globals the bundle uses); 3.1 only React."""
+    from airflow import __version__
+    from packaging.version import Version
+
+    return Version(__version__).release >= (3, 2)
+
+
 def react_apps() -> list[dict[str, Any]]:
+    """The four views; none on Airflow 3.1, whose UI cannot host them (the JSON API is still served)."""
+    if not host_shares_chakra():
+        return []
     static = f"{URL_PREFIX}/static"
     common = {
         "bundle_url": base_path(f"{static}/carbon.js"),

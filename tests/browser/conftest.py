@@ -110,7 +110,7 @@ def replay_connection(speed: float) -> str:
     return json.dumps({"conn_type": "carbon_intensity", "extra": extra})
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
     """``airflow standalone`` on 127.0.0.1 in its own process group, stopped as a group at teardown."""
     if not os.access(CHROMIUM, os.X_OK):
@@ -177,7 +177,7 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
             time.sleep(0.5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seeded(standalone: Standalone) -> Standalone:
     """The sample DAGs' runs (succeeded, failed, skipped, a NodePool change), all finished."""
     triggered = [(dag_id, standalone.trigger(dag_id)) for dag_id in SEEDED]
@@ -191,7 +191,7 @@ def seeded(standalone: Standalone) -> Standalone:
     return standalone
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_wait(standalone: Standalone) -> tuple[str, str]:
     """A real CarbonIntensitySensor deferred in the triggerer, with its first wait state published."""
     dag_id, task_id = "carbon_live_wait", "wait_for_green_window"
@@ -208,8 +208,10 @@ def live_wait(standalone: Standalone) -> tuple[str, str]:
     return dag_id, run_id
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Playwright's sync API runs an event loop in this thread: it is closed with the package, before the
+    asyncio tests of other packages need the thread's loop."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
