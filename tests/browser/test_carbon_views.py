@@ -147,6 +147,7 @@ def test_fleet_page_filters_sorts_and_exports_what_it_shows(session: Session, se
     # Two green runs and the markup run; the failed run's 651.75 g are shown on its row but not counted.
     assert "\n1,955.3 gCO₂e of 3,703.5 gCO₂e at release" in page.inner_text("[data-testid=total-avoided]")
     assert page.locator("[data-testid=trend-chart] [data-line=Emitted]").count() == 1
+    assert "<script>alert('zone')</script>" in page.inner_text("[data-testid=by-zone]")  # text, never markup
     assert_theme(page, session.theme)
     screenshot(page, f"fleet-{session.theme}")
 
