@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 CONSTRAINTS := constraints/constraints-3.11.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) | cksum | cut -d" " -f1)
 
-.PHONY: venv demo test lint typecheck unit ui ui-bundle ui-bundle-check screenshots benchmarks clean
+.PHONY: venv demo test lint typecheck unit ui ui-bundle ui-bundle-check screenshots benchmarks matrix test-stress clean
 
 venv: $(STAMP)
 
@@ -51,6 +51,14 @@ screenshots: venv  ## regenerate the README's screenshots (docs/screenshots) wit
 
 benchmarks: venv  ## regenerate BENCHMARKS.md from ../shared/data (several minutes)
 	$(BIN)/python benchmarks/run.py
+
+matrix: venv  ## regenerate tests/hardening/MATRIX.md (the fault matrix; a test checks it is current)
+	$(BIN)/python -m tests.hardening.matrix
+
+STRESS_RUNS ?= 20
+STRESS_TESTS ?= tests
+test-stress: venv  ## pytest $(STRESS_TESTS) $(STRESS_RUNS) times with every core busy; stops at the first failure
+	$(BIN)/python scripts/stress.py --runs $(STRESS_RUNS) -- $(STRESS_TESTS) $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .airflow .mypy_cache .pytest_cache .ruff_cache

@@ -7,11 +7,16 @@ fails the test that needs it. Only ``benchmarks/`` reads ``../shared``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import pytest_asyncio
+
+from tests.virtual_time import VirtualEventLoop
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED_DATA = REPO / "airflow_carbon_provider" / "carbon" / "data"
@@ -20,10 +25,24 @@ TEST_DATA = REPO / "tests" / "data"
 REAL_CLUSTER = "real_cluster"
 FAIL_ON_SKIP = "CARBON_FAIL_ON_SKIP"
 
-# fake carbon-intensity APIs (electricitymaps_api, watttime_api, ukgrid_api, carbon_aware_sdk_api, fake_clock);
-# airflow_home: one migrated Airflow metadata DB per session for tests marked `db`;
-# pytester: runs chosen tests in-process with a deliberate bug in the provider (tests/karpenter/test_mutations_*)
-pytest_plugins = ("tests.fakes.carbon_apis", "tests.plugins.airflow_db", "pytester")
+# serve: fake HTTP servers in the test's loop or a thread; fake carbon-intensity APIs (electricitymaps_api,
+# watttime_api, ukgrid_api, carbon_aware_sdk_api, fake_clock, loop_clock); airflow_home: one migrated Airflow
+# metadata DB per session for tests marked `db`; pytester: runs chosen tests in-process with a deliberate bug in
+# the provider (tests/karpenter/test_mutations_*)
+pytest_plugins = ("tests.fakes.http_server", "tests.fakes.carbon_apis", "tests.plugins.airflow_db", "pytester")
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Any]:
+    """Every asyncio test runs on virtual time: waits and timeouts cost no real time (tests/virtual_time.py)."""
+    return {"virtual_time": VirtualEventLoop}
+
+
+@pytest_asyncio.fixture
+async def virtual_loop() -> VirtualEventLoop:
+    """The running asyncio test's event loop, on virtual time."""
+    loop = asyncio.get_running_loop()
+    assert isinstance(loop, VirtualEventLoop), "virtual_loop is for asyncio tests"
+    return loop
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

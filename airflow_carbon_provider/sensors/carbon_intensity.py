@@ -56,6 +56,8 @@ class CarbonIntensitySensor(BaseSensorOperator):
     :param on_deadline: at the deadline: ``run`` (fail-open, default), ``skip`` or ``fail``.
     :param poll_interval: how often to re-check (on the connection's clock).
     :param deferrable: wait in the triggerer (default) rather than in a worker slot.
+    :param clock: overrides the source's clock for this process's polls (tests, embedding); not handed to the
+        trigger, which runs elsewhere on the connection's clock.
     """
 
     template_fields: Sequence[str] = ("zone", "deadline")
@@ -78,6 +80,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
         poll_interval: timedelta = timedelta(minutes=5),
         history_window: timedelta = timedelta(days=14),
         deferrable: bool = True,
+        clock: Clock | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -102,13 +105,14 @@ class CarbonIntensitySensor(BaseSensorOperator):
         self.deadline = deadline
         self.poll_interval_td = poll_interval
         self.deferrable = deferrable
+        self._clock = clock
         self._gate_states: dict[str, Any] = {}
         self._release_intensity: float | None = None  # the first reading this sensor saw
         self._released_at: datetime | None = None
 
     # ----------------------------------------------------------------- entry points
     def execute(self, context: Context) -> Any:
-        hook = CarbonIntensityHook(carbon_conn_id=self.carbon_conn_id)
+        hook = CarbonIntensityHook(carbon_conn_id=self.carbon_conn_id, clock=self._clock)
         clock = hook.clock
         self.poke_interval = max(1.0, clock.wall_seconds(self.poll_interval_td))
         if not self.deferrable:
@@ -140,7 +144,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
         return self._finish(context, str(event["status"]), dict(event["payload"]))
 
     def poke(self, context: Context) -> PokeReturnValue:
-        hook = CarbonIntensityHook(carbon_conn_id=self.carbon_conn_id)
+        hook = CarbonIntensityHook(carbon_conn_id=self.carbon_conn_id, clock=self._clock)
         decision, release, deadline = self._check(context, hook)
         if decision.status is Status.WAIT:
             return PokeReturnValue(is_done=False)

@@ -6,10 +6,12 @@ code used is the tests' injected clock.
 
 Each emulator runs its own :class:`FakeHttpServer`, checks what a real service would check (path, params, auth
 header) and answers with documented bodies and errors. Values are deterministic functions of zone and time
-(``value_at``) so tests can compute expectations; "now" comes from a shared ``ManualClock``.
+(``value_at``) so tests can compute expectations; "now" comes from the emulator's ``clock`` (the shared
+``fake_clock``, a ``ManualClock``, unless a test sets the ``loop_clock`` of its virtual-time loop).
 
-Fixtures (registered for the whole suite through tests/conftest.py): ``fake_clock``, ``electricitymaps_api``,
-``watttime_api``, ``ukgrid_api``, ``carbon_aware_sdk_api``. Script faults with ``api.server.script(...)`` and
+Fixtures (registered for the whole suite through tests/conftest.py): ``fake_clock``, ``loop_clock``,
+``electricitymaps_api``, ``watttime_api``, ``ukgrid_api``, ``carbon_aware_sdk_api`` (served in the test's event
+loop for asyncio tests, in a thread otherwise). Script faults with ``api.server.script(...)`` and
 count requests with ``api.server.count(path_regex)``.
 """
 
@@ -18,19 +20,21 @@ from __future__ import annotations
 import base64
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
-from airflow_carbon_provider.carbon.clock import ManualClock
+from airflow_carbon_provider.carbon.clock import Clock, ManualClock
 from tests.fakes.http_server import FakeHttpServer, FakeResponse, RecordedRequest
+from tests.virtual_time import LoopClock, VirtualEventLoop
 
 FAKE_NOW = datetime(2024, 3, 6, 19, 42, 10, tzinfo=UTC)
 EM_TOKEN = "em-Sup3rSecretToken-0001"
 WT_USER, WT_PASSWORD = "wt-user", "wt-P4ssw0rd-secret"
 LBS_TO_G = 0.45359237
+Serve = Callable[[FakeHttpServer], FakeHttpServer]
 
 
 def _floor(value: datetime, step: timedelta) -> datetime:
@@ -49,7 +53,7 @@ def _uk_time(value: datetime) -> str:
 class _Emulator:
     """Shared parts: the server, the clock, and a deterministic value per (zone, time)."""
 
-    def __init__(self, clock: ManualClock, bases: dict[str, float]) -> None:
+    def __init__(self, clock: Clock, bases: dict[str, float]) -> None:
         self.clock = clock
         self.bases = dict(bases)
         self.latency = 0.0
@@ -70,7 +74,7 @@ class _Emulator:
 class FakeElectricityMaps(_Emulator):
     """v3 under ``/v3``; ``auth-token`` required; ``zone`` (or ``zoneKey``) and ``disableCallerLookup=true`` checked."""
 
-    def __init__(self, clock: ManualClock) -> None:
+    def __init__(self, clock: Clock) -> None:
         super().__init__(clock, {"DE": 300.0, "SE-SE3": 20.0, "US-CAL-CISO": 200.0, "FR": 40.0})
         self.token = EM_TOKEN
         self.forecast_allowed = True
@@ -142,7 +146,7 @@ class FakeElectricityMaps(_Emulator):
 class FakeWattTime(_Emulator):
     """``/login`` (basic auth) -> bearer token; data calls need the current token; CAISO_NORTH is the free region."""
 
-    def __init__(self, clock: ManualClock) -> None:
+    def __init__(self, clock: Clock) -> None:
         super().__init__(clock, {"CAISO_NORTH": 800.0, "PJM_NJ": 1000.0})
         self.allowed = {"CAISO_NORTH"}
         self.tokens: set[str] = set()
@@ -263,7 +267,7 @@ class FakeUkGrid(_Emulator):
     POSTCODES = {"RG41": 12, "SW1": 13, "BS16": 11}
     TIME = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z"
 
-    def __init__(self, clock: ManualClock) -> None:
+    def __init__(self, clock: Clock) -> None:
         bases = {"GB": 150.0, **{str(i): 100.0 + i for i in range(1, 18)}}
         super().__init__(clock, bases)
         self.regional_series_as_list = False  # live answers carry an object; the docs show a list
@@ -354,7 +358,7 @@ class FakeUkGrid(_Emulator):
 class FakeCarbonAwareSdk(_Emulator):
     """Self-hosted WebAPI: ``/emissions/bylocation`` (TimeSpan durations) and ``/emissions/forecasts/current``."""
 
-    def __init__(self, clock: ManualClock) -> None:
+    def __init__(self, clock: Clock) -> None:
         super().__init__(clock, {"eastus": 400.0, "westus": 250.0})
         self.backend_region = {"eastus": "PJM_ROANOKE", "westus": "CAISO_NORTH"}
         self.forecast_supported = True
@@ -440,26 +444,35 @@ def fake_clock() -> ManualClock:
     return ManualClock(FAKE_NOW)
 
 
-def _serve(emulator: _Emulator) -> Iterator[Any]:
-    with emulator.server:
-        yield emulator
+@pytest.fixture
+def loop_clock(virtual_loop: VirtualEventLoop) -> LoopClock:
+    """FAKE_NOW at the start of an asyncio test, moving with its loop's virtual time."""
+    return LoopClock.on(virtual_loop, FAKE_NOW)
 
 
 @pytest.fixture
-def electricitymaps_api(fake_clock: ManualClock) -> Iterator[FakeElectricityMaps]:
-    yield from _serve(FakeElectricityMaps(fake_clock))
+def electricitymaps_api(fake_clock: ManualClock, serve: Serve) -> FakeElectricityMaps:
+    return _served(FakeElectricityMaps(fake_clock), serve)
 
 
 @pytest.fixture
-def watttime_api(fake_clock: ManualClock) -> Iterator[FakeWattTime]:
-    yield from _serve(FakeWattTime(fake_clock))
+def watttime_api(fake_clock: ManualClock, serve: Serve) -> FakeWattTime:
+    return _served(FakeWattTime(fake_clock), serve)
 
 
 @pytest.fixture
-def ukgrid_api(fake_clock: ManualClock) -> Iterator[FakeUkGrid]:
-    yield from _serve(FakeUkGrid(fake_clock))
+def ukgrid_api(fake_clock: ManualClock, serve: Serve) -> FakeUkGrid:
+    return _served(FakeUkGrid(fake_clock), serve)
 
 
 @pytest.fixture
-def carbon_aware_sdk_api(fake_clock: ManualClock) -> Iterator[FakeCarbonAwareSdk]:
-    yield from _serve(FakeCarbonAwareSdk(fake_clock))
+def carbon_aware_sdk_api(fake_clock: ManualClock, serve: Serve) -> FakeCarbonAwareSdk:
+    return _served(FakeCarbonAwareSdk(fake_clock), serve)
+
+
+EmulatorT = TypeVar("EmulatorT", bound=_Emulator)
+
+
+def _served(emulator: EmulatorT, serve: Serve) -> EmulatorT:
+    serve(emulator.server)
+    return emulator

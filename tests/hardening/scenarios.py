@@ -1,9 +1,12 @@
 """The fault matrix: scripted faults for each carbon source, and one trigger run per (source, fault).
 
-A scenario starts a fake API (from :mod:`tests.fakes.carbon_apis`) on a sped-up clock, injects one fault for
+A scenario starts a fake API (from :mod:`tests.fakes.carbon_apis`) inside the event loop, injects one fault for
 the whole wait, and runs :class:`CarbonIntensityTrigger` to its first event as the triggerer would (through a
-``carbon_intensity`` connection read from the environment). Scenarios share one event loop, a few at a time,
-once per session, so each guarantee is asserted in its own test without running the waits again.
+``carbon_intensity`` connection read from the environment), with the production retry policy. All scenarios
+share one event loop on virtual time (:mod:`tests.virtual_time`), concurrently as in a triggerer, once per
+session, so each guarantee is asserted in its own test without running the waits again; the fakes' delays, the
+HTTP timeouts, the retry sleeps and the trigger's clock are all virtual, so the outcome does not depend on the
+machine's load.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ import functools
 import json
 import os
 import socket
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
-from airflow_carbon_provider.carbon.clock import Clock, ScaledClock
+from airflow_carbon_provider.carbon.clock import Clock
 from airflow_carbon_provider.carbon.http import RetryPolicy, _tls_context
 from airflow_carbon_provider.carbon.policy import PlanSpec
 from airflow_carbon_provider.carbon.readings import parse_utc
@@ -38,16 +40,12 @@ from tests.fakes.carbon_apis import (
     FakeWattTime,
 )
 from tests.fakes.http_server import FakeResponse
+from tests.virtual_time import LoopClock, VirtualEventLoop
 
-SPEED = 900.0  # a quarter of an hour of grid time per real second
 WAIT = timedelta(hours=1)
 POLL = timedelta(minutes=15)
-CONCURRENCY = 8
-LOOP_LATENCY = timedelta(seconds=0.2 * SPEED)
-"""Grid time that 0.2 s of event-loop latency amounts to (the loop is shared, the cores too): 3 min."""
-ATTEMPTS = 3
-CONNECT_TIMEOUT = 1.0  # wall seconds, the connection's `timeout` extra; lower, a loaded machine sees ConnectTimeouts
-FAST_RETRY = RetryPolicy(attempts=ATTEMPTS, base_delay=0.002, max_delay=0.01, max_retry_after=0.02, max_total=0.05)
+ATTEMPTS = RetryPolicy().attempts  # as shipped
+TIMEOUT = 1.0  # (virtual) seconds, the connection's `timeout` extra
 MAX_POLLS = 12
 """Polls a 1 h wait can make with 15 min polls, counting the sooner retries after faults (30 s, doubling)."""
 
@@ -55,7 +53,8 @@ MAX_POLLS = 12
 def start_wait(
     conn_id: str, zone: str, clock: Clock, *, wait: timedelta, poll: timedelta, **spec: Any
 ) -> CarbonIntensityTrigger:
-    """A trigger released now that must start within ``wait``, retrying fast: the shape every fault test uses."""
+    """A trigger released now that must start within ``wait``, with the shipped retry policy: the shape every
+    fault test uses."""
     release = clock.now()
     return CarbonIntensityTrigger(
         carbon_conn_id=conn_id,
@@ -65,7 +64,6 @@ def start_wait(
         deadline=(release + wait).isoformat(),
         poll_interval=poll.total_seconds(),
         clock=clock,
-        retry=FAST_RETRY,
     )
 
 
@@ -78,7 +76,7 @@ class Expect(StrEnum):
 @dataclass(frozen=True)
 class Source:
     name: str
-    emulator: Callable[[ScaledClock], Any]
+    emulator: Callable[[Clock], Any]
     zone: str
     latest_path: str  # regex of the endpoint a threshold wait polls
     forecast_path: str
@@ -216,9 +214,7 @@ HTML = b"<html><body>502 Bad Gateway</body></html>"
 
 FAULTS = [
     Fault("connection refused", Expect.OUTAGE, "cannot reach", _nothing, refused=True),
-    Fault(
-        "read timeout", Expect.OUTAGE, "ReadTimeout|no answer within", _always(FakeResponse(delay=CONNECT_TIMEOUT * 3))
-    ),
+    Fault("read timeout", Expect.OUTAGE, "ReadTimeout|no answer within", _always(FakeResponse(delay=TIMEOUT * 3))),
     Fault("dropped connection", Expect.OUTAGE, "cannot reach", _always(FakeResponse(drop=True))),
     Fault("HTTP 500", Expect.OUTAGE, "HTTP 500", _always(FakeResponse(500, {"message": "boom"}))),
     Fault("HTTP 502 (HTML)", Expect.OUTAGE, "HTTP 502", _always(FakeResponse(502, raw=HTML))),
@@ -335,7 +331,7 @@ def _refusing_port(keep: contextlib.ExitStack) -> int:
 
 
 class _Case:
-    """One scenario: its own fake API on its own sped-up clock, a connection to it, and the trigger.
+    """One scenario: its own fake API on its own clock (the loop's time), a connection to it, and the trigger.
 
     Servers and ports stay open in ``keep`` until every scenario is done: a port reused by a later scenario would
     share the process-wide cache (keyed by base URL) with the earlier one, cached failures included.
@@ -348,15 +344,16 @@ class _Case:
 
     def connection(self, api: Any) -> str:
         conn = {"conn_type": "carbon_intensity", **self.source.conn(api)}
-        conn["extra"] = {**conn["extra"], "timeout": CONNECT_TIMEOUT}
+        conn["extra"] = {**conn["extra"], "timeout": TIMEOUT}
         if self.fault.refused:
             conn["host"] = f"http://127.0.0.1:{_refusing_port(self.keep)}"
         return json.dumps(conn)
 
     async def run(self) -> Outcome:
-        clock = ScaledClock(FAKE_NOW, wall_origin=time.time(), speed=SPEED)
+        loop = asyncio.get_running_loop()
+        clock = LoopClock.on(loop, FAKE_NOW)
         api = self.source.emulator(clock)
-        self.keep.enter_context(api.server)
+        self.keep.callback(api.server.serve_in(loop).stop)
         with _env(self.env, self.connection(api)):
             self.fault.inject(api, self.source)
             trigger = start_wait(self.conn_id, self.source.zone, clock, wait=WAIT, poll=POLL, **self.fault.spec)
@@ -364,7 +361,7 @@ class _Case:
             events: list[dict[str, Any]] = []
             error: BaseException | None = None
             try:
-                async with asyncio.timeout(30):  # a hang guard only; the wait takes about five seconds of wall time
+                async with asyncio.timeout(timedelta(days=1).total_seconds()):  # a safety net only
                     async for event in trigger.run():
                         events.append(event.payload)
                         break
@@ -387,18 +384,18 @@ def _env(name: str, value: str) -> Iterator[None]:
 
 @functools.cache
 def run_all() -> dict[tuple[str, str], Outcome]:
-    """Every scenario, a few at a time in one event loop as in a triggerer; memoised for the whole session."""
+    """Every scenario, concurrently in one virtual-time event loop as in a triggerer; memoised for the session."""
     _warm_up()
     PROCESS_CACHE.clear()
-    with contextlib.ExitStack() as keep:
+    with asyncio.Runner(loop_factory=VirtualEventLoop) as runner, contextlib.ExitStack() as keep:
         keep.callback(PROCESS_CACHE.clear)
         cases = [_Case(i, SOURCES[source], fault, keep) for i, (source, fault) in enumerate(CASES)]
-        outcomes = asyncio.run(_gather(cases))
+        outcomes = runner.run(_gather(cases))
     return {(source, fault.name): outcome for (source, fault), outcome in zip(CASES, outcomes, strict=True)}
 
 
 def _warm_up() -> None:
-    """Pay one-off costs (Airflow's provider discovery, the TLS context) before any clock is sped up."""
+    """Pay one-off costs (Airflow's provider discovery, the TLS context) once, outside the scenarios."""
     with _env(
         "AIRFLOW_CONN_HARDEN_WARMUP", json.dumps({"conn_type": "carbon_intensity", "extra": {"source": "ukgrid"}})
     ):
@@ -407,14 +404,7 @@ def _warm_up() -> None:
 
 
 async def _gather(cases: list[_Case]) -> list[Outcome]:
-    # A few at a time: on 2 shared cores, more would let CPU time (x SPEED) eat the grid-time budget.
-    slots = asyncio.Semaphore(CONCURRENCY)
-
-    async def one(case: _Case) -> Outcome:
-        async with slots:
-            return await case.run()
-
-    return list(await asyncio.gather(*(one(case) for case in cases)))
+    return list(await asyncio.gather(*(case.run() for case in cases)))
 
 
 def run(source: str, fault: str) -> Outcome:

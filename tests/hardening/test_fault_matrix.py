@@ -2,7 +2,8 @@
 
 A persistent outage must end in a deadline event that names the fault; untrustworthy data must be flagged in the
 XCom; quirks the sources absorb must not disturb a normal start; nothing may escape into the triggerer, and the
-number of requests stays bounded however the service misbehaves.
+number of requests stays bounded however the service misbehaves. MATRIX.md tabulates these checks
+(tests/hardening/matrix.py, `make matrix`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_carbon_provider.carbon.readings import parse_utc
 from airflow_carbon_provider.sensors.carbon_intensity import CarbonIntensitySensor
-from tests.hardening.scenarios import ATTEMPTS, CASES, LOOP_LATENCY, MAX_POLLS, POLL, Expect, Fault, Outcome, run
+from tests.hardening.scenarios import ATTEMPTS, CASES, MAX_POLLS, POLL, Expect, Fault, Outcome, run
 
 CASE_IDS = [f"{source}-{fault.name}" for source, fault in CASES]
 matrix = pytest.mark.parametrize(("source", "fault"), CASES, ids=CASE_IDS)
@@ -27,27 +28,24 @@ def event_of(outcome: Outcome) -> dict:
 
 
 @matrix
-def test_never_raises_into_the_triggerer(source: str, fault: Fault, verdict) -> None:
-    verdict((source, fault.name, "never raises into the triggerer"))
+def test_never_raises_into_the_triggerer(source: str, fault: Fault) -> None:
     event = event_of(run(source, fault.name))
     assert event["status"] in ("start", "deadline")
 
 
 @matrix
-def test_fires_by_the_deadline_plus_one_poll(source: str, fault: Fault, verdict) -> None:
-    verdict((source, fault.name, "fires by deadline + one poll"))
+def test_fires_by_the_deadline_plus_one_poll(source: str, fault: Fault) -> None:
     outcome = run(source, fault.name)
     event = event_of(outcome)
-    assert outcome.ended <= outcome.deadline + POLL + LOOP_LATENCY
-    assert outcome.release <= parse_utc(event["payload"]["start"]) <= outcome.deadline + POLL + LOOP_LATENCY
+    assert outcome.ended <= outcome.deadline + POLL
+    assert outcome.release <= parse_utc(event["payload"]["start"]) <= outcome.deadline + POLL
 
 
 @matrix
 @pytest.mark.parametrize("on_deadline", ["run", "skip", "fail"])
 def test_the_configured_deadline_outcome_is_applied_and_names_the_fault(
-    source: str, fault: Fault, on_deadline: str, verdict
+    source: str, fault: Fault, on_deadline: str
 ) -> None:
-    verdict((source, fault.name, "run/skip/fail applied, naming the fault"))
     event = event_of(run(source, fault.name))
     sensor = CarbonIntensitySensor(task_id="wait", on_deadline=on_deadline)
     if event["status"] == "start" or on_deadline == "run":
@@ -60,8 +58,7 @@ def test_the_configured_deadline_outcome_is_applied_and_names_the_fault(
 
 
 @matrix
-def test_bad_data_is_flagged_never_used_silently(source: str, fault: Fault, verdict) -> None:
-    verdict((source, fault.name, "bad data flagged, never silent"))
+def test_bad_data_is_flagged_never_used_silently(source: str, fault: Fault) -> None:
     payload = event_of(run(source, fault.name))["payload"]
     notes = " | ".join(payload["notes"])
     if fault.expect is Expect.BENIGN:
@@ -76,8 +73,7 @@ def test_bad_data_is_flagged_never_used_silently(source: str, fault: Fault, verd
 
 
 @matrix
-def test_requests_stay_bounded(source: str, fault: Fault, verdict) -> None:
-    verdict((source, fault.name, "requests bounded"))
+def test_requests_stay_bounded(source: str, fault: Fault) -> None:
     outcome = run(source, fault.name)
     event_of(outcome)
     per_poll = ATTEMPTS * (2 if source == "watttime" else 1)  # WattTime logs in again once per 401/403

@@ -10,6 +10,7 @@ known Airflow issue, see ../shared/reference/airflow3.md).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -22,8 +23,10 @@ from airflow.sdk._shared.secrets_masker import redact
 from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_carbon_provider.carbon.cache import PROCESS_CACHE
-from airflow_carbon_provider.carbon.clock import ScaledClock, SystemClock
+from airflow_carbon_provider.carbon.clock import SystemClock
 from airflow_carbon_provider.carbon.errors import CarbonSourceError
+from airflow_carbon_provider.carbon.http import RetryPolicy
+from airflow_carbon_provider.carbon.readings import parse_utc
 from airflow_carbon_provider.carbon.secret import Secret
 from airflow_carbon_provider.carbon.sources.electricitymaps import ElectricityMapsSource
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
@@ -31,7 +34,10 @@ from airflow_carbon_provider.sensors.carbon_intensity import CarbonIntensitySens
 from airflow_carbon_provider.triggers.carbon_intensity import CarbonIntensityTrigger
 from tests.fakes.carbon_apis import EM_TOKEN, WT_PASSWORD, WT_USER
 from tests.fakes.http_server import FakeHttpServer, FakeResponse
-from tests.hardening.scenarios import FAST_RETRY
+from tests.virtual_time import LoopClock
+
+FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.002, max_delay=0.01, max_retry_after=0.02, max_total=0.05)
+"""For the synchronous hook calls, which run on real time in this test (none of their faults is retried)."""
 
 
 @pytest.fixture
@@ -73,7 +79,9 @@ def failure(call) -> CarbonSourceError:
 
 
 @pytest.mark.asyncio
-async def test_a_full_electricity_maps_wait_leaks_the_token_nowhere(electricitymaps_api, monkeypatch, everything):
+async def test_a_full_electricity_maps_wait_leaks_the_token_nowhere(
+    electricitymaps_api, virtual_loop, monkeypatch, everything
+):
     conn = {"conn_type": "carbon_intensity", "host": electricitymaps_api.base_url, "password": EM_TOKEN}
     monkeypatch.setenv("AIRFLOW_CONN_CARBON_SECRET", json.dumps({**conn, "extra": {"source": "electricitymaps"}}))
     electricitymaps_api.clock = SystemClock()
@@ -89,27 +97,26 @@ async def test_a_full_electricity_maps_wait_leaks_the_token_nowhere(electricitym
         poll_interval=timedelta(minutes=15),
     )
     with pytest.raises(TaskDeferred) as deferred:
-        sensor.execute({})
+        await asyncio.to_thread(sensor.execute, {})  # sync code off the loop, as on a worker
     classpath, kwargs = deferred.value.trigger.serialize()
     serialized = json.dumps([classpath, kwargs])
 
-    clock = ScaledClock(SystemClock().now(), wall_origin=time.time(), speed=3_600)
-    electricitymaps_api.clock = clock
+    clock = electricitymaps_api.clock = LoopClock.on(virtual_loop, parse_utc(kwargs["release"]))
     electricitymaps_api.server.script(
         FakeResponse(503, {"message": "maintenance"}),
         FakeResponse(429, headers={"Retry-After": "1"}),
         FakeResponse(drop=True),
         path=".*/latest",
     )
-    trigger = CarbonIntensityTrigger(**json.loads(serialized)[1], clock=clock, retry=FAST_RETRY)
+    trigger = CarbonIntensityTrigger(**json.loads(serialized)[1], clock=clock)  # the shipped retry policy
     event = await anext(trigger.run())
     xcom = sensor.execute_complete({}, event.payload)
 
     electricitymaps_api.token = "rotated-token"  # the stored token is now rejected: an authentication error
     hook = CarbonIntensityHook("carbon_secret", retry=FAST_RETRY)
-    rejected = failure(lambda: hook.get_current_intensity("ZZ"))
+    rejected = await asyncio.to_thread(failure, lambda: hook.get_current_intensity("ZZ"))
     texts = everything(serialized, json.dumps(xcom), json.dumps(event.payload), sensor, trigger, hook)
-    texts += [repr(hook.get_source()), repr(hook._config), hook.test_connection()[1]]
+    texts += [repr(hook.get_source()), repr(hook._config), (await asyncio.to_thread(hook.test_connection))[1]]
     assert_absent([EM_TOKEN], [*texts, *everything(rejected)])
 
 

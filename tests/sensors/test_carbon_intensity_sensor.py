@@ -1,22 +1,24 @@
 """CarbonIntensitySensor: parse-time validation, the fast path, deferral, deadline outcomes and poke mode.
 
 Runs against the replay source on the bundled Spanish 2023 data, replayed from 2023-10-12 05:00 UTC
-(333 g/kWh, a clean solar window around midday), one hour of grid time per real second.
+(333 g/kWh, a clean solar window around midday) at one hour of grid time per wall second, on a wall clock that
+stands still: what the sensor computes does not depend on how fast the machine runs the test.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException, TaskDeferred
 
+from airflow_carbon_provider.carbon.clock import ManualClock, ScaledClock
 from airflow_carbon_provider.sensors.carbon_intensity import CarbonIntensitySensor
 from airflow_carbon_provider.triggers.carbon_intensity import CarbonIntensityTrigger
 
 REPLAY_START = datetime(2023, 10, 12, 5, tzinfo=UTC)
+WALL = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class RuntimeTI:
@@ -27,16 +29,16 @@ class RuntimeTI:
 
 
 @pytest.fixture
-def replay(monkeypatch):
-    extra = {
-        "source": "replay",
-        "zone": "ES",
-        "replay_start": REPLAY_START.isoformat(),
-        "replay_speed": 3600,
-        "replay_wall_origin": time.time(),
-    }
+def replay(monkeypatch) -> ScaledClock:
+    """A replay connection for ES, and the clock it replays on: what replay_start/replay_speed 3600 build, but
+    against a wall clock that stands still (the sensor's ``clock``), 0.1 s (6 grid minutes) after the replay
+    started: a poll exactly at an interval's start does not count that interval as known yet."""
+    extra = {"source": "replay", "zone": "ES"}
     monkeypatch.setenv(
         "AIRFLOW_CONN_CARBON_INTENSITY_DEFAULT", json.dumps({"conn_type": "carbon_intensity", "extra": extra})
+    )
+    return ScaledClock(
+        REPLAY_START, wall_origin=WALL.timestamp(), speed=3600, _wall=ManualClock(WALL + timedelta(seconds=0.1))
     )
 
 
@@ -73,7 +75,7 @@ def test_bad_arguments_fail_when_the_dag_is_parsed(kwargs, message):
 
 
 def test_returns_at_once_without_deferring_when_already_green(replay):
-    result = sensor(policy="threshold", threshold=400).execute(context())
+    result = sensor(policy="threshold", threshold=400, clock=replay).execute(context())
     assert result["kind"] == "airflow_carbon_provider.wait/v1"
     assert result["zone"] == "ES"
     assert result["deadline_forced"] is False
@@ -83,7 +85,9 @@ def test_returns_at_once_without_deferring_when_already_green(replay):
 
 def test_defers_to_the_trigger_when_the_plan_says_wait(replay):
     with pytest.raises(TaskDeferred) as deferred:
-        sensor(policy="forecast", duration=timedelta(hours=4), deadline=timedelta(hours=24)).execute(context())
+        sensor(policy="forecast", duration=timedelta(hours=4), deadline=timedelta(hours=24), clock=replay).execute(
+            context()
+        )
     trigger = deferred.value.trigger
     assert isinstance(trigger, CarbonIntensityTrigger)
     assert deferred.value.method_name == "execute_complete"
@@ -95,9 +99,11 @@ def test_defers_to_the_trigger_when_the_plan_says_wait(replay):
 
 def test_the_trigger_timeout_is_a_safety_net_past_the_deadline(replay):
     with pytest.raises(TaskDeferred) as deferred:
-        sensor(policy="forecast", deadline=timedelta(hours=24), poll_interval=timedelta(hours=1)).execute(context())
+        sensor(policy="forecast", deadline=timedelta(hours=24), poll_interval=timedelta(hours=1), clock=replay).execute(
+            context()
+        )
     # 23 h to the latest start at 3600x is 23 s; plus two polls (2 s) and a minute of slack.
-    assert timedelta(seconds=80) < deferred.value.timeout < timedelta(seconds=90)
+    assert deferred.value.timeout == timedelta(seconds=23 + 2 + 60)
 
 
 DEADLINE_EVENT = {
@@ -126,11 +132,11 @@ def test_an_unexpected_event_fails_clearly():
 
 
 def test_poke_mode_uses_the_same_planner_and_returns_the_payload(replay):
-    waiting = sensor(policy="threshold", threshold=400, deferrable=False)
+    waiting = sensor(policy="threshold", threshold=400, deferrable=False, clock=replay)
     result = waiting.poke(context())
     assert result.is_done
     assert result.xcom_value["zone"] == "ES"
 
 
 def test_poke_mode_keeps_waiting_while_dirty(replay):
-    assert not sensor(policy="threshold", threshold=50, deferrable=False).poke(context()).is_done
+    assert not sensor(policy="threshold", threshold=50, deferrable=False, clock=replay).poke(context()).is_done

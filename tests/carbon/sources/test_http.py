@@ -20,10 +20,10 @@ from tests.fakes.http_server import FakeHttpServer, FakeResponse
 
 
 @pytest.fixture
-def server():
-    with FakeHttpServer() as fake:
-        fake.route("GET", "/ok", lambda _r, _m: FakeResponse(200, {"value": 1}))
-        yield fake
+def server(serve):
+    fake = serve(FakeHttpServer())
+    fake.route("GET", "/ok", lambda _r, _m: FakeResponse(200, {"value": 1}))
+    return fake
 
 
 def classify(response):
