@@ -86,7 +86,7 @@ class Decision:
         parts = []
         for zone, zone_plan in self.plans.items():
             now_value = "n/a" if zone_plan.intensity_now is None else f"{zone_plan.intensity_now:.0f}"
-            parts.append(f"{zone}={now_value} g/kWh (plan {zone_plan.start:%Y-%m-%d %H:%M}Z, {zone_plan.used})")
+            parts.append(f"{zone}={now_value} gCO₂e/kWh (plan {zone_plan.start:%Y-%m-%d %H:%M}Z, {zone_plan.used})")
         parts.extend(f"{zone}: {fault}" for zone, fault in self.faults.items())
         left = max(timedelta(0), latest_start - self.now)
         return (

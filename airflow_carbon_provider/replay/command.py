@@ -64,7 +64,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--policy", action="append", choices=[p.value for p in Policy],
                         help="repeatable (default: all six)")  # fmt: skip
     parser.add_argument("--threshold", type=_threshold, default=Threshold(25.0, percentile=True),
-                        help="threshold/hysteresis low threshold: gCO2eq/kWh or a percentile of the trailing "
+                        help="threshold/hysteresis low threshold: gCO₂e/kWh or a percentile of the trailing "
                              "history window such as p25 (default p25)")  # fmt: skip
     parser.add_argument("--threshold-high", type=_threshold, default=None,
                         help="hysteresis high threshold (default: 15 points or 15%% above --threshold)")  # fmt: skip
