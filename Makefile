@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 CONSTRAINTS := constraints/constraints-3.11.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) | cksum | cut -d" " -f1)
 
-.PHONY: venv demo test lint typecheck unit ui benchmarks replay-plot matrix test-stress clean
+.PHONY: venv demo test lint typecheck unit ui ui-bundle ui-bundle-check screenshots benchmarks replay-plot matrix test-stress clean
 
 venv: $(STAMP)
 
@@ -36,6 +36,18 @@ demo: venv
 
 ui: venv
 	./scripts/ui.sh
+
+# The Carbon views (React, react_apps) ship prebuilt in the package; rebuild after editing plugins/www/src.
+WWW := airflow_carbon_provider/plugins/www
+ui-bundle: venv  ## rebuild $(WWW)/dist/carbon.js from its sources (Node 20, npm registry, the lockfile)
+	cd $(WWW) && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	$(BIN)/python scripts/ui_bundle.py --write
+
+ui-bundle-check: ui-bundle  ## CI: the committed bundle is exactly what its sources build
+	git diff --exit-code -- $(WWW)/dist
+
+screenshots: venv  ## regenerate the README's screenshots (docs/screenshots) with the browser tests (~4 min)
+	CARBON_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser -q
 
 benchmarks: venv  ## regenerate BENCHMARKS.md from ../shared/data (tens of minutes); SECTIONS=a,b for only those
 	nice -n 10 $(BIN)/python benchmarks/run.py $(if $(SECTIONS),--sections $(SECTIONS))

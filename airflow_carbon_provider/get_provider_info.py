@@ -121,12 +121,21 @@ def get_provider_info() -> dict[str, Any]:
                     "emission_factor": {
                         "label": "Emission factor",
                         "description": "Electricity Maps / replay column: lifecycle (default) or direct.",
-                        "schema": {"type": ["string", "null"], "enum": ["lifecycle", "direct", None]},
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["lifecycle", "direct", None],
+                            # The UI lists enum values in a select; label the empty choice instead of "null".
+                            "values_display": {"null": "Default (lifecycle)"},
+                        },
                     },
                     "signal": {
                         "label": "Signal kind (Carbon Aware SDK)",
                         "description": "marginal for a WattTime backend (default), average for Electricity Maps.",
-                        "schema": {"type": ["string", "null"], "enum": ["marginal", "average", None]},
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": ["marginal", "average", None],
+                            "values_display": {"null": "Default (marginal)"},
+                        },
                     },
                     "timeout": {
                         "label": "HTTP timeout (s)",

@@ -1,7 +1,7 @@
 """The original design's controller loop as a scheduled DAG: every 30 minutes, steer a NodePool by the grid.
 
 Clean grid: the pool may use spot and on-demand capacity on any architecture. Dirty grid: arm64 only
-(Graviton draws less power for the same work). Hysteresis between 150 and 250 gCO2eq/kWh, with a crossing
+(Graviton draws less power for the same work). Hysteresis between 150 and 250 gCO₂e/kWh, with a crossing
 that must last 30 minutes, keeps a noisy signal from toggling the pool; the pool's own minimum interval
 between changes (30 min) is a second guard. The gate state lives in an annotation on the pool.
 """

@@ -79,19 +79,19 @@ def format_report(report: dict[str, Any]) -> str:
         return "-" if not text else text.replace("T", " ")[:16] + " UTC"
 
     def grams(value: float | None) -> str:
-        return "unknown" if value is None else f"{value:,.0f} gCO2e"
+        return "unknown" if value is None else f"{value:,.0f} gCO₂e"
 
     avoided, baseline = report.get("avoided_g"), report.get("baseline_g")
     share = f" ({avoided / baseline:.0%} less)" if avoided is not None and baseline else ""
     lines = [
         f"Carbon report: {DAG_ID} in zone {report['zone']} (source {report['source']})",
-        f"  released    {when(report['release'])} at {report['intensity_at_release']:.0f} gCO2eq/kWh",
-        f"  started     {when(report['start'])} at {report['intensity_at_start']:.0f} gCO2eq/kWh"
+        f"  released    {when(report['release'])} at {report['intensity_at_release']:.0f} gCO₂e/kWh",
+        f"  started     {when(report['start'])} at {report['intensity_at_start']:.0f} gCO₂e/kWh"
         f"  (waited {report['waited_seconds'] / 3600:.1f} h; deadline {when(report.get('deadline'))})",
         f"  finished    {when(report['end'])}",
         f"  energy      {report['energy_kwh']:.2f} kWh ({report['instance_type']}, PUE {report['pue']})",
-        f"  emitted     {grams(report['emitted_g'])} at a mean {report['intensity_mean']:.0f} gCO2eq/kWh",
-        f"  at release  {grams(baseline)} at a mean {report['intensity_baseline_mean']:.0f} gCO2eq/kWh",
+        f"  emitted     {grams(report['emitted_g'])} at a mean {report['intensity_mean']:.0f} gCO₂e/kWh",
+        f"  at release  {grams(baseline)} at a mean {report['intensity_baseline_mean']:.0f} gCO₂e/kWh",
         f"  avoided     {grams(avoided)}{share}",
     ]
     if report.get("deadline_forced"):

@@ -82,7 +82,7 @@ def parse_series(text: str, zone: str, origin: str = "<csv>", emission_factor: s
             raise SeriesFileError(f"{origin}:{line_no}: {value_column} {raw_value!r} is not a number") from None
         if not 0 <= value <= MAX_PLAUSIBLE_INTENSITY:
             raise SeriesFileError(
-                f"{origin}:{line_no}: {value_column} {value} is outside 0..{MAX_PLAUSIBLE_INTENSITY:.0f} gCO2eq/kWh"
+                f"{origin}:{line_no}: {value_column} {value} is outside 0..{MAX_PLAUSIBLE_INTENSITY:.0f} gCO₂e/kWh"
             )
         estimated = estimated_column is not None and (row.get(estimated_column) or "").strip().lower() == "true"
         points.append((start, value, estimated))

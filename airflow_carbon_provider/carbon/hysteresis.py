@@ -135,7 +135,7 @@ class Hysteresis:
 
     def __post_init__(self) -> None:
         if self.low < 0:
-            raise ValueError(f"threshold_low must be >= 0 gCO2eq/kWh, got {self.low}")
+            raise ValueError(f"threshold_low must be >= 0 gCO₂e/kWh, got {self.low}")
         if self.high < self.low:
             raise ValueError(f"threshold_high ({self.high}) must be >= threshold_low ({self.low})")
         if self.min_dwell < timedelta(0):

@@ -38,7 +38,7 @@ class DeadlineKind(StrEnum):
 
 @dataclass(frozen=True)
 class Threshold:
-    """An absolute intensity (gCO2eq/kWh) or a percentile (``p25``) of the recent history or forecast window."""
+    """An absolute intensity (gCO₂e/kWh) or a percentile (``p25``) of the recent history or forecast window."""
 
     value: float
     percentile: bool = False
@@ -48,7 +48,7 @@ class Threshold:
         """``250``, ``"250"``, ``"p25"`` (25th percentile); anything else is a ValueError naming ``name``."""
         if isinstance(value, Threshold):
             return value
-        allowed = "a number >= 0 (gCO2eq/kWh) or a percentile 'p0'..'p100' such as 'p25'"
+        allowed = "a number >= 0 (gCO₂e/kWh) or a percentile 'p0'..'p100' such as 'p25'"
         if isinstance(value, bool):
             raise ValueError(f"{name} must be {allowed}, got {value!r}")
         if isinstance(value, str):
@@ -72,7 +72,7 @@ class Threshold:
         return f"p{self.value:g}" if self.percentile else self.value
 
     def __str__(self) -> str:
-        return f"p{self.value:g}" if self.percentile else f"{self.value:g} gCO2eq/kWh"
+        return f"p{self.value:g}" if self.percentile else f"{self.value:g} gCO₂e/kWh"
 
 
 def _hours(value: timedelta) -> float:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 MAX_PLAUSIBLE_INTENSITY = 3000.0
-"""gCO2eq/kWh: above every real grid (coal-only is about 1,000); a larger value is a unit or data error."""
+"""gCO₂e/kWh: above every real grid (coal-only is about 1,000); a larger value is a unit or data error."""
 
 
 class SignalKind(StrEnum):
@@ -41,7 +41,7 @@ def parse_utc(text: str, name: str = "timestamp") -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """Carbon intensity of one grid zone over one interval ``[start, end)``, in gCO2eq/kWh."""
+    """Carbon intensity of one grid zone over one interval ``[start, end)``, in gCO₂e/kWh."""
 
     zone: str
     start: datetime

@@ -82,10 +82,12 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
-    """What one poll concluded, as of ``now``."""
+    """What one poll concluded, as of ``now``: ``zone`` is where the job starts (None while it waits);
+    ``best_zone`` the zone whose plan starts first, then cleanest (None without data), whatever the status."""
 
     status: Status
     zone: str | None
+    best_zone: str | None
     plans: Mapping[str, Plan]
     now: datetime
     next_check: datetime
@@ -96,7 +98,7 @@ class Decision:
         parts = []
         for zone, zone_plan in self.plans.items():
             now_value = "n/a" if zone_plan.intensity_now is None else f"{zone_plan.intensity_now:.0f}"
-            parts.append(f"{zone}={now_value} g/kWh (plan {zone_plan.start:%Y-%m-%d %H:%M}Z, {zone_plan.used})")
+            parts.append(f"{zone}={now_value} gCO₂e/kWh (plan {zone_plan.start:%Y-%m-%d %H:%M}Z, {zone_plan.used})")
         parts.extend(f"{zone}: {fault}" for zone, fault in self.faults.items())
         left = max(timedelta(0), latest_start - self.now)
         return (
@@ -125,11 +127,13 @@ _STATUS = {WAITING: Status.WAIT, STARTING: Status.START, AT_DEADLINE: Status.DEA
 class WaitDecisions:
     """What one poll concluded for many waits of one spec: arrays indexed like the waits (epoch seconds).
 
-    ``zone`` indexes ``zones`` (-1: none); ``verdicts`` holds each zone's plans for the waits.
+    ``zone`` (where the wait starts) and ``best`` (the zone whose plan starts first, then cleanest, whatever the
+    status) index ``zones`` (-1: none); ``verdicts`` holds each zone's plans for the waits.
     """
 
     status: npt.NDArray[np.int8]
     zone: npt.NDArray[np.intp]
+    best: npt.NDArray[np.intp]
     next_check: FloatArray
     zones: tuple[str, ...]
     verdicts: Mapping[str, Verdicts]
@@ -159,13 +163,13 @@ def decide_many(
     ready = [v.run_now & ~v.forced for v in per_zone.values()]
     starting = np.logical_or.reduce(ready) if ready else np.zeros(n, dtype=bool)
     status = np.where(starting, STARTING, np.where(now_s >= latest, AT_DEADLINE, WAITING)).astype(np.int8)
-    everywhere = [np.ones(n, dtype=bool)] * len(per_zone)
-    zone = np.where(starting, _cheapest(per_zone, outlooks, ready, n), _cheapest(per_zone, outlooks, everywhere, n))
+    best = _cheapest(per_zone, outlooks, [np.ones(n, dtype=bool)] * len(per_zone), n)
+    zone = np.where(starting, _cheapest(per_zone, outlooks, ready, n), best)
     next_check = np.minimum(now_s + poll_interval.total_seconds(), latest)
     for v in per_zone.values():
         next_check = np.where(v.start > now_s, np.minimum(next_check, v.start), next_check)
     next_check = np.where(status == WAITING, next_check, now_s)
-    return WaitDecisions(status, np.where(status == WAITING, -1, zone), next_check, tuple(per_zone), per_zone)
+    return WaitDecisions(status, np.where(status == WAITING, -1, zone), best, next_check, tuple(per_zone), per_zone)
 
 
 def _cheapest(per_zone: Mapping[str, Verdicts], outlooks: Mapping[str, Outlook], eligible: list[Any], n: int) -> Any:
@@ -219,15 +223,16 @@ def decide(
     many = decide_many(spec, now=now, latest=last, outlooks=usable, poll_interval=poll_interval, gates=gates)
     plans = {zone: explain(o, spec, many.verdicts[zone], 0, gate_states.get(zone)) for zone, o in usable.items()}
     status = _STATUS[int(many.status[0])]
-    chosen = int(many.zone[0])
+    chosen, best = int(many.zone[0]), int(many.best[0])
     next_check = float(many.next_check[0])
     return Decision(
-        status,
-        many.zones[chosen] if chosen >= 0 else None,
-        plans,
-        now,
-        now if next_check == now.timestamp() else from_epoch(next_check),
-        faults,
+        status=status,
+        zone=many.zones[chosen] if chosen >= 0 else None,
+        best_zone=many.zones[best] if best >= 0 else None,
+        plans=plans,
+        now=now,
+        next_check=now if next_check == now.timestamp() else from_epoch(next_check),
+        faults=faults,
     )
 
 

@@ -140,7 +140,7 @@ class CarbonIntensityHook(BaseHook):
         except Exception as exc:
             return False, f"{type(exc).__name__}: {exc}"
         return True, (
-            f"{source.name}: {reading.zone} {reading.intensity:.0f} gCO2eq/kWh ({reading.signal.value}) "
+            f"{source.name}: {reading.zone} {reading.intensity:.0f} gCO₂e/kWh ({reading.signal.value}) "
             f"for {reading.start:%Y-%m-%d %H:%M}-{reading.end:%H:%M} UTC"
             + (" (estimated)" if reading.estimated else "")
         )

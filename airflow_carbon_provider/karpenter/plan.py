@@ -40,6 +40,9 @@ DRIFT_ALL_FIELDS = (
     ("template", "spec", "terminationGracePeriod"),
 )
 
+NODEPOOL_KIND = "airflow_carbon_provider.nodepool/v1"
+"""``kind`` of the NodePool operators' XCom summary, which the Carbon views show as the run's pool changes."""
+
 
 class Outcome(StrEnum):
     CHANGED = "changed"
@@ -91,6 +94,7 @@ class NodePoolUpdate:
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summary for XCom and logs."""
         return {
+            "kind": NODEPOOL_KIND,
             "nodepool": self.name,
             "action": self.action,
             "outcome": self.outcome.value,

@@ -1,4 +1,5 @@
-"""Operator extra link to the grid zone's page at the carbon-data source.
+"""Operator extra link to a view that matches the task's data: the zone's page at a live source, or, for
+replayed data (which no public page shows), the task's own Carbon tab in the Airflow UI.
 
 In Airflow 3 ``get_link`` runs on the worker when the task finishes *and* each time it defers, before any
 result exists; the URL is stored as an XCom. So the link prefers the zone the task reported (the one that won
@@ -13,8 +14,9 @@ from urllib.parse import quote
 
 from airflow.sdk import BaseOperatorLink
 
+from airflow_carbon_provider.carbon.payloads import payload_kind
 from airflow_carbon_provider.carbon.regions import is_cloud_region, resolve_zone
-from airflow_carbon_provider.plugins.payloads import payload_kind
+from airflow_carbon_provider.ui_paths import task_tab
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REPLAY = "replay"
 ELECTRICITY_MAPS_ZONE = "https://app.electricitymaps.com/zone/{zone}"
 ELECTRICITY_MAPS_MAP = "https://app.electricitymaps.com/map"
 SOURCE_PAGES = {
@@ -31,7 +34,7 @@ SOURCE_PAGES = {
 
 
 def zone_url(zone: str, source: str | None) -> str:
-    """The public page for ``zone`` at ``source``; Electricity Maps' zone page for replay and the GSF SDK too.
+    """The public page for ``zone`` at ``source``; Electricity Maps' zone page for the GSF SDK too.
 
     A cloud region (``aws:eu-north-1``) links to the grid zone it maps to, or to the whole map when unmapped.
     """
@@ -52,10 +55,15 @@ class CarbonZoneLink(BaseOperatorLink):
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         reported = _reported(ti_key)
+        source = (
+            _text(reported.get("source")) or _text(getattr(operator, "source", None)) or _connection_source(operator)
+        )
+        if source == REPLAY:
+            return task_tab(ti_key.dag_id, ti_key.run_id, ti_key.task_id, ti_key.map_index)
         zone = _text(reported.get("zone")) or configured_zone(operator)
         if zone is None:
             return ""
-        return zone_url(zone, _text(reported.get("source")) or _text(getattr(operator, "source", None)))
+        return zone_url(zone, source)
 
 
 def configured_zone(operator: Any) -> str | None:
@@ -67,6 +75,20 @@ def configured_zone(operator: Any) -> str | None:
         if (zone := _text(value)) is not None:
             return zone
     return None
+
+
+def _connection_source(operator: Any) -> str | None:
+    """The source named by the operator's carbon connection (read locally, no request), or None."""
+    conn_id = getattr(operator, "carbon_conn_id", None)
+    if not isinstance(conn_id, str):
+        return None
+    from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
+
+    try:
+        return CarbonIntensityHook(carbon_conn_id=conn_id).source_name
+    except Exception:  # a broken connection fails the task itself, with its own error; the link just falls back
+        log.debug("Could not read connection %s for the link", conn_id, exc_info=True)
+        return None
 
 
 def _reported(ti_key: TaskInstanceKey) -> dict[str, Any]:

@@ -99,7 +99,7 @@ class CarbonReportOperator(BaseOperator):
         )
         payload = report.to_dict()
         self.log.info(
-            "Carbon report for %s: %.1f kWh, emitted %s gCO2e, avoided %s gCO2e vs starting at release (waited %.1f h)",
+            "Carbon report for %s: %.1f kWh, emitted %s gCO₂e, avoided %s gCO₂e vs starting at release (waited %.1f h)",
             zone,
             report.energy_kwh,
             _grams(report.emitted_g),

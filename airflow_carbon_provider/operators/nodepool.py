@@ -388,7 +388,7 @@ class CarbonAwareNodePoolOperator(_NodePoolTask):
         reading = carbon.get_current_intensity(self.zone)
         carbon_now = carbon.clock.now()
         self.log.info(
-            "Carbon intensity %s: %.1f gCO2eq/kWh at %s (source %s%s)",
+            "Carbon intensity %s: %.1f gCO₂e/kWh at %s (source %s%s)",
             reading.zone,
             reading.intensity,
             reading.start.isoformat(),

@@ -1,74 +1,90 @@
-"""The FastAPI sub-app behind the Carbon views, protected by Airflow's own authentication and DAG permissions.
+"""The FastAPI sub-app behind the Carbon views: the UI bundle and a small JSON API, under Airflow's own auth.
 
-Airflow mounts plugin sub-apps without any auth, so every route declares it: ``get_user`` accepts the
+Airflow mounts plugin sub-apps without any auth, so every API route declares it: ``get_user`` accepts the
 ``Authorization: Bearer`` header (REST clients) or the ``_token`` cookie the UI sets at login, which the
-browser also sends to the same-origin iframe of the Carbon tab. The run tab needs read access to the DAG's
-XComs; the overview lists only runs of DAGs whose XComs the user may read.
+browser sends with the views' same-origin requests. A run needs read access to the DAG's XComs; the fleet
+lists only runs of DAGs whose XComs the user may read. The bundle and its icons are static files, public
+like the Airflow UI's own assets.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
 
 from airflow.api_fastapi.app import get_auth_manager
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 from airflow.api_fastapi.common.db.common import SessionDep  # noqa: TC002 (FastAPI resolves it at runtime)
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from airflow_carbon_provider.plugins.pages import error_page, overview_page, run_page
-from airflow_carbon_provider.plugins.store import load_run, recent_runs
+from airflow_carbon_provider.carbon.clock import SystemClock
+from airflow_carbon_provider.plugins.store import fleet, load_run
 
-# No script at all, styles inline only, nothing fetched from anywhere: escaping is the first defence, this the second.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+DIST = Path(__file__).parent / "www" / "dist"
+DEFAULT_RANGE = timedelta(days=7)
+JSON_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 def create_carbon_app() -> FastAPI:
-    """The app mounted at ``/carbon``: ``/`` (recent runs across DAGs) and ``/dags/{dag_id}/runs/{run_id}``."""
+    """The app mounted at ``/carbon``: ``/static/`` (bundle, icons) and ``/api/runs/...``, ``/api/fleet``."""
     app = FastAPI(title="Carbon", docs_url=None, redoc_url=None, openapi_url=None)
+    clock = SystemClock()
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> HTMLResponse:
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         messages = {401: "Sign in to Airflow to see carbon data.", 403: "You may not read this DAG's carbon data."}
-        message = messages.get(exc.status_code, str(exc.detail))
-        return _html(error_page(f"Carbon: {exc.status_code}", message), exc.status_code)
+        return _json({"detail": messages.get(exc.status_code, str(exc.detail))}, exc.status_code)
 
-    @app.get("/", response_class=HTMLResponse)
-    def overview(
-        user: GetUserDep, session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
-    ) -> HTMLResponse:
+    @app.get(
+        "/api/runs/{dag_id}/{run_id}",
+        dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.XCOM))],
+    )
+    def run_carbon(dag_id: str, run_id: str, session: SessionDep) -> JSONResponse:
+        run = load_run(session, dag_id, run_id)
+        if run is None:
+            return _json({"detail": f"No run {run_id!r} of DAG {dag_id!r}."}, 404)
+        return _json(run.to_json())
+
+    @app.get("/api/fleet")
+    def fleet_carbon(
+        user: GetUserDep,
+        session: SessionDep,
+        since: Annotated[datetime | None, Query(description="ISO-8601; default: 7 days ago")] = None,
+        until: Annotated[datetime | None, Query(description="ISO-8601; default: no upper bound")] = None,
+    ) -> JSONResponse:
         auth_manager = get_auth_manager()
-        readable = auth_manager.get_authorized_dag_ids(user=user, method="GET")
-        runs = recent_runs(session, readable, limit)
-        xcom_readable = {
+        start = _utc(since, "since") if since else clock.now() - DEFAULT_RANGE
+        end = _utc(until, "until") if until else None
+        readable = {
             dag_id
-            for dag_id in {run.dag_id for run in runs}
+            for dag_id in auth_manager.get_authorized_dag_ids(user=user, method="GET")
             if auth_manager.is_authorized_dag(
                 method="GET", access_entity=DagAccessEntity.XCOM, details=DagDetails(id=dag_id), user=user
             )
         }
-        return _html(overview_page([run for run in runs if run.dag_id in xcom_readable]))
+        runs = fleet(session, readable, start, end)
+        return _json(
+            {
+                "since": start.isoformat(),
+                "until": end.isoformat() if end else None,
+                "runs": [run.to_json() for run in runs],
+            }
+        )
 
-    @app.get(
-        "/dags/{dag_id}/runs/{run_id}",
-        response_class=HTMLResponse,
-        dependencies=[Depends(requires_access_dag("GET", DagAccessEntity.XCOM))],
-    )
-    def run_tab(dag_id: str, run_id: str, session: SessionDep) -> HTMLResponse:
-        run = load_run(session, dag_id, run_id)
-        if run is None:
-            return _html(error_page("Carbon: run not found", f"No run {run_id!r} of DAG {dag_id!r}."), 404)
-        return _html(run_page(run))
-
+    app.mount("/static", StaticFiles(directory=DIST, check_dir=False), name="static")
     return app
 
 
-def _html(content: str, status_code: int = 200) -> HTMLResponse:
-    return HTMLResponse(content, status_code=status_code, headers=SECURITY_HEADERS)
+def _utc(moment: datetime, name: str) -> datetime:
+    if moment.tzinfo is None:
+        raise HTTPException(422, f"{name} must carry a UTC offset, e.g. 2026-01-01T00:00:00Z")
+    return moment.astimezone(UTC)
+
+
+def _json(content: Any, status_code: int = 200) -> JSONResponse:
+    return JSONResponse(content, status_code=status_code, headers=JSON_HEADERS)

@@ -1,74 +1,108 @@
-"""Reads the carbon XComs of DAG runs from the metadata DB, inside the api-server."""
+"""Reads the carbon XComs of DAG runs from the metadata DB, inside the api-server.
+
+The dashboard reads only the scalar fields it shows, extracted by the database from the JSON values
+(``value["emitted_g"]`` compiles to SQLite's ``json_extract``, Postgres' ``->>`` and MySQL's
+``JSON_EXTRACT``), so ten thousand runs never mean parsing ten thousand intensity series in Python.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from airflow.models.dagrun import DagRun
 from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
-from airflow.utils.state import TaskInstanceState
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
-from airflow_carbon_provider.plugins.summary import RunCarbon, TaskXCom, collect_run
+from airflow_carbon_provider.plugins.fleet import KINDS, PAYLOAD_FIELDS, TEXTS, CarbonXComRow, FleetRun, fleet_runs
+from airflow_carbon_provider.plugins.summary import CARBON_KEYS, RunCarbon, TaskRun, TaskXCom, collect_run
 
 if TYPE_CHECKING:
     from collections.abc import Collection
+    from datetime import datetime
 
     from sqlalchemy.orm import Session
 
-RETURN_VALUE = "return_value"
-SCANNED_RUNS = 200
-
 
 def load_run(session: Session, dag_id: str, run_id: str) -> RunCarbon | None:
-    """One run's carbon data, or None when the run does not exist."""
+    """One run's carbon data, task by task, or None when the run does not exist."""
     run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
     if run is None:
         return None
-    return _collect(session, [run])[0]
+    xcoms = [
+        TaskXCom(row.task_id, row.map_index, XComModel.deserialize_value(row), row.key)
+        for row in session.execute(
+            select(XComModel.task_id, XComModel.map_index, XComModel.key, XComModel.value).where(
+                XComModel.dag_run_id == run.id, XComModel.key.in_(CARBON_KEYS)
+            )
+        )
+    ]
+    tasks = [
+        TaskRun(ti.task_id, ti.map_index, str(ti.state) if ti.state else None, ti.start_date, ti.end_date)
+        for ti in session.execute(
+            select(
+                TaskInstance.task_id,
+                TaskInstance.map_index,
+                TaskInstance.state,
+                TaskInstance.start_date,
+                TaskInstance.end_date,
+            ).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+        )
+    ]
+    return collect_run(
+        dag_id=run.dag_id,
+        run_id=run.run_id,
+        run_after=run.run_after,
+        state=str(run.state) if run.state else None,
+        xcoms=xcoms,
+        tasks=tasks,
+    )
 
 
-def recent_runs(session: Session, dag_ids: Collection[str], limit: int) -> list[RunCarbon]:
-    """The newest runs of ``dag_ids`` that carry carbon data (scanning the last SCANNED_RUNS runs)."""
+def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: datetime | None) -> list[FleetRun]:
+    """Runs of ``dag_ids`` released in ``[since, until)`` that carry carbon data, newest first."""
     if not dag_ids:
         return []
-    runs = session.scalars(
-        select(DagRun)
-        .where(DagRun.dag_id.in_(list(dag_ids)))
-        .order_by(DagRun.run_after.desc(), DagRun.id.desc())
-        .limit(SCANNED_RUNS)
-    ).all()
-    return [run for run in _collect(session, runs) if run.has_data or run.skipped][:limit]
-
-
-def _collect(session: Session, runs: Collection[DagRun]) -> list[RunCarbon]:
-    ids = [run.id for run in runs]
-    xcoms: defaultdict[int, list[TaskXCom]] = defaultdict(list)
-    for row in session.execute(
-        select(XComModel.dag_run_id, XComModel.task_id, XComModel.map_index, XComModel.value).where(
-            XComModel.dag_run_id.in_(ids), XComModel.key == RETURN_VALUE
+    value = XComModel.value
+    kind = value["kind"].as_string()
+    ti = and_(
+        TaskInstance.dag_id == XComModel.dag_id,
+        TaskInstance.run_id == XComModel.run_id,
+        TaskInstance.task_id == XComModel.task_id,
+        TaskInstance.map_index == XComModel.map_index,
+    )
+    # Numbers, flags and notes come back as JSON (never cast in SQL, where a mistyped value would read as 0 or
+    # fail the whole query on Postgres) and are type-checked in fleet.py; texts come back as text.
+    fields = [(value[name].as_string() if name in TEXTS else value[name]).label(name) for name in PAYLOAD_FIELDS]
+    query = (
+        select(
+            DagRun.dag_id,
+            DagRun.run_id,
+            DagRun.state,
+            DagRun.run_after,
+            TaskInstance.state.label("task_state"),
+            *fields,
         )
-    ):
-        xcoms[row.dag_run_id].append(TaskXCom(row.task_id, row.map_index, XComModel.deserialize_value(row)))
-    deferred: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
-    for ti in session.execute(
-        select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id).where(
-            TaskInstance.state == TaskInstanceState.DEFERRED,
-            TaskInstance.dag_id.in_({run.dag_id for run in runs}),
-            TaskInstance.run_id.in_({run.run_id for run in runs}),
+        .join(DagRun, DagRun.id == XComModel.dag_run_id)
+        .outerjoin(TaskInstance, ti)
+        .where(
+            XComModel.key.in_(CARBON_KEYS),
+            kind.in_(KINDS),
+            DagRun.dag_id.in_(list(dag_ids)),
+            DagRun.run_after >= since,
         )
-    ):
-        deferred[(ti.dag_id, ti.run_id)].append(ti.task_id)
-    return [
-        collect_run(
-            dag_id=run.dag_id,
-            run_id=run.run_id,
-            run_after=run.run_after,
-            state=str(run.state) if run.state else None,
-            xcoms=xcoms[run.id],
-            deferred_tasks=deferred[(run.dag_id, run.run_id)],
+    )
+    if until is not None:
+        query = query.where(DagRun.run_after < until)
+    rows = (
+        CarbonXComRow.parse(
+            dag_id=row.dag_id,
+            run_id=row.run_id,
+            run_state=str(row.state) if row.state else None,
+            run_after=row.run_after,
+            task_state=str(row.task_state) if row.task_state else None,
+            payload={name: getattr(row, name) for name in PAYLOAD_FIELDS},
         )
-        for run in runs
-    ]
+        for row in session.execute(query)
+    )
+    return fleet_runs(row for row in rows if row is not None)

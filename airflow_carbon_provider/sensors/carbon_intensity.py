@@ -46,7 +46,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
     :param zone: a zone, a cloud region (``aws:eu-north-1``) or a list of them (the cleanest one wins);
         default: the connection's zone. Templated.
     :param policy: ``auto`` (default), ``forecast``, ``threshold``, ``hysteresis`` or ``now``.
-    :param threshold: start below this intensity: gCO2eq/kWh (``250``) or a percentile of recent history
+    :param threshold: start below this intensity: gCO₂e/kWh (``250``) or a percentile of recent history
         (``"p25"``); required by ``threshold`` and ``hysteresis`` (its low threshold).
     :param threshold_high: hysteresis only: the gate closes again above this.
     :param min_dwell: hysteresis only: how long a crossing must last.
@@ -188,7 +188,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
             self.log.warning("Carbon wait: deadline reached, starting anyway (on_deadline='run'): %s", why)
         else:
             self.log.info(
-                "Green window: starting in %s at %s g/kWh (planned mean %s) after %.1f h",
+                "Green window: starting in %s at %s gCO₂e/kWh (planned mean %s) after %.1f h",
                 payload.get("zone"),
                 payload.get("intensity_at_start"),
                 payload.get("planned_mean"),

@@ -22,6 +22,7 @@ from airflow_carbon_provider.carbon.waiting import (
     wait_payload,
 )
 from airflow_carbon_provider.hooks.carbon_intensity import CarbonIntensityHook
+from airflow_carbon_provider.triggers.wait_state import WaitStatePublisher
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
@@ -98,6 +99,15 @@ class CarbonIntensityTrigger(BaseTrigger):
         gate_states: dict[str, Any] = {}
         failures = 0
         last_start = latest_start(spec, deadline)
+        publisher = WaitStatePublisher(
+            task_instance=lambda: self.task_instance,
+            spec=spec,
+            release=release,
+            deadline=deadline,
+            on_deadline=self.on_deadline,
+            source=source.name,
+            clock=clock,
+        )
         while True:
             asked = clock.now()
             # A hanging or slow source must not hold the wait past the deadline plus one poll.
@@ -106,6 +116,7 @@ class CarbonIntensityTrigger(BaseTrigger):
             now = clock.now()  # decide as of when the answers are in
             decision = decide(spec, now=now, deadline=deadline, data=data, poll_interval=poll, gate_states=gate_states)
             gate_states.update(_gates(decision.plans))
+            await publisher.publish(decision, data)  # the Carbon views' live state (XCom carbon_wait_state)
             self.log.info("Carbon wait %s", decision.summary(last_start))
             if decision.status is not Status.WAIT:
                 payload = wait_payload(

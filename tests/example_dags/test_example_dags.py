@@ -75,3 +75,23 @@ def test_the_demo_dag_defers_runs_offline_and_reports_what_it_saved(airflow_home
     assert "Pausing task as DEFERRED" in output
     assert "running trigger in line" in output
     assert "No Kubernetes cluster configured: running a local stand-in" in output
+
+
+@pytest.mark.db
+@pytest.mark.parametrize(
+    ("dag_file", "dag_id"),
+    [
+        ("greenest_region.py", "greenest_region"),
+        ("ci_batch_temporal_shift.py", "ci_batch_temporal_shift"),
+        ("nodepool_carbon_reconcile.py", "nodepool_carbon_reconcile"),
+    ],
+)
+def test_every_example_dag_succeeds_offline_as_under_make_ui(airflow_home, monkeypatch, dag_file, dag_id):
+    """What `make ui` provides: the replay connection on bundled data, no cluster, no other connection."""
+    replay = {"source": "replay", "zone": "ES", "replay_start": "2023-10-12T01:00:00+00:00", "replay_speed": 3600}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CARBON_INTENSITY_DEFAULT", json.dumps({"conn_type": "carbon_intensity", "extra": replay})
+    )
+    run = run_dag_file(airflow_home, EXAMPLES / dag_file, dag_id)
+
+    assert run.state == "success"

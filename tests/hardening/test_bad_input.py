@@ -21,7 +21,7 @@ SENSOR_ARGUMENTS = [
     ({"policy": "cheapest"}, r"policy must be one of 'now', 'threshold', 'hysteresis', 'forecast', 'auto'"),
     (
         {"policy": "threshold", "threshold": "p150"},
-        r"threshold must be a number >= 0 \(gCO2eq/kWh\) or a percentile 'p0'..'p100'",
+        r"threshold must be a number >= 0 \(gCO₂e/kWh\) or a percentile 'p0'..'p100'",
     ),
     ({"policy": "threshold", "threshold": "lots"}, r"threshold must be a number >= 0 .* got 'lots'"),
     (

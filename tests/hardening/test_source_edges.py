@@ -58,7 +58,7 @@ async def test_watttime_checks_plausibility_after_converting_lbs_per_mwh(watttim
     )
     assert (await source.latest("CAISO_NORTH")).intensity == pytest.approx(6000 * 0.45359237)
     web["cache"].clear()
-    with pytest.raises(MalformedResponseError, match="3175 gCO2eq/kWh is implausible"):
+    with pytest.raises(MalformedResponseError, match="3175 gCO₂e/kWh is implausible"):
         await source.latest("CAISO_NORTH")
 
 

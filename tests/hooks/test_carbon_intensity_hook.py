@@ -132,7 +132,7 @@ async def test_async_fallback_to_replay(monkeypatch):
 def test_test_connection_reports_the_latest_reading(em_hook, electricitymaps_api):
     ok, message = em_hook.test_connection()
     assert ok
-    assert f"DE {electricitymaps_api.value_at('DE', HOUR):.0f} gCO2eq/kWh" in message
+    assert f"DE {electricitymaps_api.value_at('DE', HOUR):.0f} gCO₂e/kWh" in message
 
 
 def test_test_connection_reports_a_rejected_token_without_showing_it(connection, electricitymaps_api):

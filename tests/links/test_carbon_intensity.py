@@ -18,8 +18,34 @@ def test_electricity_maps_zone_page_is_the_default() -> None:
     assert zone_url("US-CAL-CISO", None) == "https://app.electricitymaps.com/zone/US-CAL-CISO"
 
 
-def test_replay_data_links_to_the_electricity_maps_zone_it_came_from() -> None:
-    assert zone_url("ES", "replay") == "https://app.electricitymaps.com/zone/ES"
+def test_replayed_data_links_to_the_tasks_carbon_tab_not_a_live_map() -> None:
+    key = SimpleNamespace(dag_id="d", task_id="wait", run_id="manual__2026+00:00", map_index=-1, try_number=1)
+    operator = SimpleNamespace(zone="ES", source="replay")
+
+    assert CarbonZoneLink().get_link(operator, ti_key=key) == (  # type: ignore[arg-type]
+        "/dags/d/runs/manual__2026%2B00%3A00/tasks/wait/plugin/carbon_task"
+    )
+
+
+def test_a_mapped_tasks_carbon_tab_names_its_index() -> None:
+    key = SimpleNamespace(dag_id="d", task_id="wait", run_id="r", map_index=3, try_number=1)
+
+    assert (
+        CarbonZoneLink()
+        .get_link(SimpleNamespace(source="replay"), ti_key=key)
+        .endswith(  # type: ignore[arg-type]
+            "/tasks/wait/mapped/3/plugin/carbon_task"
+        )
+    )
+
+
+def test_the_source_comes_from_the_tasks_connection(monkeypatch) -> None:
+    conn = '{"conn_type": "carbon_intensity", "extra": {"source": "replay", "zone": "ES"}}'
+    monkeypatch.setenv("AIRFLOW_CONN_CARBON_REPLAYED", conn)
+    key = SimpleNamespace(dag_id="d", task_id="wait", run_id="r", map_index=-1, try_number=1)
+    operator = SimpleNamespace(zone="ES", carbon_conn_id="carbon_replayed")
+
+    assert CarbonZoneLink().get_link(operator, ti_key=key).endswith("/plugin/carbon_task")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,21 @@
-"""The Carbon views over HTTP through Airflow's own API app, its auth manager and a real metadata DB."""
+"""The Carbon API and bundle through Airflow's own API app, its auth manager and a real metadata DB."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
+
+from airflow_carbon_provider.plugins.carbon import VIEWS_NAME, WIDGET_NAME
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 pytestmark = pytest.mark.db
+SINCE = "2000-01-01T00:00:00Z"
+SAMPLE_DAGS = ("carbon_green_run", "carbon_markup", "carbon_deferred", "carbon_failed_run", "carbon_skipped_wait",
+               "carbon_nodepool")  # fmt: skip
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -17,63 +23,78 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def run_url(sample_runs: dict[str, str], dag_id: str) -> str:
-    return f"/carbon/dags/{dag_id}/runs/{sample_runs[dag_id]}"
+    return f"/carbon/api/runs/{dag_id}/{sample_runs[dag_id]}"
 
 
-def test_plugin_is_registered_through_its_entry_point_with_a_run_tab_and_a_nav_page(
+def get_run(api: TestClient, token: str, sample_runs: dict[str, str], dag_id: str) -> dict:
+    response = api.get(run_url(sample_runs, dag_id), headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def fleet_runs(api: TestClient, token: str) -> dict[str, dict]:
+    response = api.get(f"/carbon/api/fleet?since={SINCE}", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return {run["dag_id"]: run for run in response.json()["runs"]}
+
+
+def test_plugin_registers_the_react_views_for_runs_tasks_nav_and_dashboard(
     api: TestClient, tokens: dict[str, str]
 ) -> None:
     plugins = api.get("/api/v2/plugins", headers=bearer(tokens["admin"])).json()["plugins"]
     carbon = next(plugin for plugin in plugins if plugin["name"] == "carbon")
 
-    assert {(view["destination"], view["href"]) for view in carbon["external_views"]} == {
-        ("dag_run", "/carbon/dags/{DAG_ID}/runs/{RUN_ID}"),
-        ("nav", "/carbon/"),
+    assert {(app["destination"], app["name"]) for app in carbon["react_apps"]} == {
+        ("dag_run", VIEWS_NAME),
+        ("task_instance", VIEWS_NAME),
+        ("nav", VIEWS_NAME),
+        ("dashboard", WIDGET_NAME),
     }
+    assert {app["bundle_url"] for app in carbon["react_apps"]} == {"/carbon/static/carbon.js"}
+    assert carbon["external_views"] == []
 
 
-@pytest.mark.parametrize("path", ["/carbon/", "/carbon/dags/carbon_green_run/runs/any"])
-def test_request_without_credentials_is_401(api: TestClient, path: str) -> None:
+def test_the_bundle_registers_every_react_app_name_it_is_loaded_under() -> None:
+    from airflow_carbon_provider.plugins.app import DIST
+
+    bundle = (DIST / "carbon.js").read_text()
+
+    for name in (VIEWS_NAME, WIDGET_NAME):
+        assert f'"{name}"' in bundle or f"`{name}`" in bundle or f"'{name}'" in bundle
+
+
+def test_the_bundle_and_both_icons_are_served_without_login(api: TestClient) -> None:
+    for path, kind in (("carbon.js", "javascript"), ("carbon-icon.svg", "svg"), ("carbon-icon-dark.svg", "svg")):
+        response = api.get(f"/carbon/static/{path}")
+        assert response.status_code == 200
+        assert kind in response.headers["content-type"]
+
+
+@pytest.mark.parametrize("path", [f"/carbon/api/fleet?since={SINCE}", "/carbon/api/runs/carbon_green_run/any"])
+def test_api_without_credentials_is_401(api: TestClient, path: str) -> None:
     response = api.get(path)
 
     assert response.status_code == 401
-    assert "Sign in to Airflow" in response.text
+    assert response.json() == {"detail": "Sign in to Airflow to see carbon data."}
 
 
-def test_request_with_a_forged_token_is_refused(api: TestClient) -> None:
-    assert api.get("/carbon/", headers=bearer("not.a.jwt")).status_code == 403
+def test_api_with_a_forged_token_is_refused(api: TestClient) -> None:
+    assert api.get(f"/carbon/api/fleet?since={SINCE}", headers=bearer("not.a.jwt")).status_code == 403
 
 
-def test_user_without_any_role_is_403_on_the_run_tab(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
-    response = api.get(run_url(sample_runs, "carbon_green_run"), headers=bearer(tokens["nobody"]))
-
-    assert response.status_code == 403
+def test_user_without_any_role_is_403_on_a_run(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
+    assert api.get(run_url(sample_runs, "carbon_green_run"), headers=bearer(tokens["nobody"])).status_code == 403
 
 
 def test_user_without_access_to_the_dag_is_403(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
     response = api.get(run_url(sample_runs, "carbon_markup"), headers=bearer(tokens["outsider"]))
 
     assert response.status_code == 403
-    assert "651.8" not in response.text
-
-
-def test_user_with_access_to_the_dag_sees_its_run(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
-    response = api.get(run_url(sample_runs, "carbon_green_run"), headers=bearer(tokens["outsider"]))
-
-    assert response.status_code == 200
-
-
-def test_overview_lists_only_runs_of_dags_the_user_may_read(api: TestClient, tokens: dict[str, str]) -> None:
-    everything = api.get("/carbon/", headers=bearer(tokens["reader"])).text
-    scoped = api.get("/carbon/", headers=bearer(tokens["outsider"])).text
-
-    assert "carbon_markup" in everything
-    assert "carbon_green_run" in scoped
-    assert "carbon_markup" not in scoped
+    assert "651" not in response.text
 
 
 def test_the_ui_session_cookie_is_accepted(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
-    """The Carbon tab is an iframe: the browser sends the ``_token`` cookie the UI login set, not a header."""
+    """The views fetch with the ``_token`` cookie the UI login set, not a header."""
     api.cookies.set("_token", tokens["reader"])
     try:
         response = api.get(run_url(sample_runs, "carbon_green_run"))
@@ -83,78 +104,111 @@ def test_the_ui_session_cookie_is_accepted(api: TestClient, tokens: dict[str, st
     assert response.status_code == 200
 
 
-def test_run_tab_shows_the_report_numbers_and_the_chart(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
-    page = api.get(run_url(sample_runs, "carbon_green_run"), headers=bearer(tokens["reader"])).text
-
-    assert '<span class="avoided good">651.8 gCO2e</span>' in page
-    assert "582.8 gCO2e" in page
-    assert "1,234.5 gCO2e" in page
-    assert "212 g/kWh / 95 g/kWh" in page
-    assert '<svg class="carbon-chart"' in page
-    assert "Wait in wait_for_green: zone ES" in page
-    assert "ES 95 g/kWh, PL 610 g/kWh" in page
-
-
-def test_run_tab_of_a_run_without_carbon_data_says_so(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
-    page = api.get(run_url(sample_runs, "no_carbon"), headers=bearer(tokens["reader"])).text
-
-    assert "No carbon data for this run yet" in page
-
-
-def test_run_tab_of_a_run_still_deferred_says_it_is_waiting(
+def test_a_run_lists_its_report_and_wait_by_task_with_states(
     api: TestClient, tokens: dict[str, str], sample_runs
 ) -> None:
-    page = api.get(run_url(sample_runs, "carbon_deferred"), headers=bearer(tokens["reader"])).text
+    run = get_run(api, tokens["reader"], sample_runs, "carbon_green_run")
+    tasks = {task["task_id"]: task for task in run["tasks"]}
 
-    assert "Waiting for a green window (deferred): wait_for_green." in page
-
-
-def test_markup_in_zone_and_notes_is_escaped(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
-    page = api.get(run_url(sample_runs, "carbon_markup"), headers=bearer(tokens["admin"])).text
-
-    assert "&lt;script&gt;alert(&#x27;zone&#x27;)&lt;/script&gt;" in page
-    assert "&lt;img src=x onerror=alert(&#x27;note&#x27;)&gt;" in page
-    assert "<script" not in page
-    assert "<img" not in page
+    assert run["state"] == "success"
+    assert set(tasks) == {"wait_for_green", "carbon_report"}
+    assert tasks["carbon_report"]["report"]["avoided_g"] == 651.75
+    assert tasks["carbon_report"]["state"] == "success"
+    assert tasks["wait_for_green"]["wait"]["zones"] == {"ES": 95.0, "PL": 610.0}
+    assert run["totals"] == {"emitted_g": 582.75, "baseline_g": 1234.5, "avoided_g": 651.75, "energy_kwh": 6.3}
 
 
-def test_malformed_payload_is_skipped_with_a_note(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
-    page = api.get(run_url(sample_runs, "carbon_markup"), headers=bearer(tokens["admin"])).text
+def test_a_deferred_run_shows_the_triggers_live_wait_state(
+    api: TestClient, tokens: dict[str, str], sample_runs
+) -> None:
+    run = get_run(api, tokens["reader"], sample_runs, "carbon_deferred")
+    (task,) = run["tasks"]
 
-    assert "Skipped the malformed carbon payload of task broken_report: &#x27;emitted_g&#x27;" in page
-    assert "<b>lots</b>" not in page
+    assert task["state"] == "deferred"
+    assert task["wait_state"]["kind"] == "airflow_carbon_provider.wait_state/v1"
+    assert task["wait_state"]["planned_start"] == "2023-06-01T14:00:00+00:00"
+    assert task["wait_state"]["why"].startswith("Waiting for the forecast low at 14:00 UTC (100 gCO₂e/kWh")
 
 
-def test_markup_in_the_requested_dag_and_run_id_is_escaped(api: TestClient, tokens: dict[str, str]) -> None:
-    markup_url = "/carbon/dags/%3Cimg%20src=x%20onerror=alert(1)%3E/runs/%3Cb%3E"
-    response = api.get(markup_url, headers=bearer(tokens["admin"]))
+def test_a_nodepool_change_is_shown_without_the_whole_pool(api: TestClient, tokens: dict[str, str], sample_runs):
+    (task,) = get_run(api, tokens["reader"], sample_runs, "carbon_nodepool")["tasks"]
+
+    assert task["nodepool"]["nodepool"] == "batch"
+    assert task["nodepool"]["mode"] == "offline-dry-run"
+    requirements = next(d for d in task["nodepool"]["diff"] if d["path"].endswith("requirements"))["after"]
+    assert {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["spot", "on-demand"]} in requirements
+    assert "nodepool_after" not in task["nodepool"]
+
+
+def test_a_run_without_carbon_data_has_no_tasks(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
+    assert get_run(api, tokens["reader"], sample_runs, "no_carbon")["tasks"] == []
+
+
+def test_a_malformed_payload_is_left_out_with_a_note(api: TestClient, tokens: dict[str, str], sample_runs) -> None:
+    run = get_run(api, tokens["admin"], sample_runs, "carbon_markup")
+
+    assert [task["task_id"] for task in run["tasks"]] == ["carbon_report"]
+    assert run["skipped"] == [
+        "Skipped the malformed carbon payload of task broken_report: 'emitted_g' must be a finite number, "
+        "got '<b>lots</b>'"
+    ]
+
+
+def test_an_unknown_run_is_404(api: TestClient, tokens: dict[str, str]) -> None:
+    response = api.get("/carbon/api/runs/carbon_green_run/nope", headers=bearer(tokens["admin"]))
 
     assert response.status_code == 404
-    assert "&#x27;&lt;img src=x onerror=alert(1)&gt;&#x27;" in response.text
-    assert "<img" not in response.text
-    assert "<b>" not in response.text
+    assert response.json() == {"detail": "No run 'nope' of DAG 'carbon_green_run'."}
 
 
-def test_pages_forbid_scripts_and_outside_resources(api: TestClient, tokens: dict[str, str]) -> None:
-    response = api.get("/carbon/", headers=bearer(tokens["reader"]))
-
-    assert response.headers["content-security-policy"].startswith("default-src 'none'")
-    assert "http://" not in response.text.replace("http://www.w3.org/2000/svg", "")
-    assert "https://" not in response.text
+def test_the_fleet_lists_only_runs_of_dags_the_user_may_read(api: TestClient, tokens: dict[str, str]) -> None:
+    assert {"carbon_green_run", "carbon_markup", "carbon_deferred"} <= set(fleet_runs(api, tokens["reader"]))
+    assert set(fleet_runs(api, tokens["outsider"])) == {"carbon_green_run"}
 
 
-def test_overview_totals_the_grams_avoided(api: TestClient, tokens: dict[str, str]) -> None:
-    page = api.get("/carbon/", headers=bearer(tokens["outsider"])).text
+def test_the_fleet_gives_each_run_its_state_and_carbon_status(api: TestClient, tokens: dict[str, str]) -> None:
+    runs = fleet_runs(api, tokens["admin"])  # the session's DB also holds other tests' runs
 
-    assert '<b class="good total-avoided">651.8 gCO2e</b>' in page
-    assert "wait only" not in page
+    assert {dag: (runs[dag]["state"], runs[dag]["status"]) for dag in SAMPLE_DAGS} == {
+        "carbon_green_run": ("success", "accounted"),
+        "carbon_markup": ("success", "accounted"),
+        "carbon_deferred": ("success", "waiting"),
+        "carbon_failed_run": ("failed", "failed"),
+        "carbon_skipped_wait": ("success", "skipped"),
+        "carbon_nodepool": ("success", "nodepool"),
+    }
 
 
-def test_overview_links_each_run_to_its_carbon_view_inside_the_frame(
-    api: TestClient, tokens: dict[str, str], sample_runs
-) -> None:
-    """The UI sandboxes plugin iframes without top navigation, so the link stays in the frame (relative)."""
-    page = api.get("/carbon/", headers=bearer(tokens["outsider"])).text
-    run_id = sample_runs["carbon_green_run"].replace(":", "%3A").replace("+", "%2B")
+def test_a_mistyped_payload_counts_nowhere_in_the_fleet(api: TestClient, tokens: dict[str, str]) -> None:
+    assert fleet_runs(api, tokens["admin"])["carbon_markup"]["counted_avoided_g"] == 651.75
 
-    assert f'<a href="dags/carbon_green_run/runs/{run_id}">' in page
+
+def test_failed_and_skipped_runs_are_never_counted_as_avoided(api: TestClient, tokens: dict[str, str]) -> None:
+    runs = fleet_runs(api, tokens["admin"])
+
+    assert runs["carbon_failed_run"]["avoided_g"] == 651.75
+    assert runs["carbon_failed_run"]["counted_avoided_g"] is None
+    assert runs["carbon_failed_run"]["emitted_g"] == 582.75
+    assert runs["carbon_skipped_wait"]["counted_avoided_g"] is None
+    assert runs["carbon_green_run"]["counted_avoided_g"] == 651.75
+
+
+def test_a_skipped_wait_says_why(api: TestClient, tokens: dict[str, str]) -> None:
+    skipped = fleet_runs(api, tokens["admin"])["carbon_skipped_wait"]
+
+    assert skipped["zones"] == ["ES"]
+    assert skipped["reasons"][0].startswith("Waiting for the forecast low at 14:00 UTC")
+
+
+def test_the_fleet_time_range_leaves_out_older_runs(api: TestClient, tokens: dict[str, str]) -> None:
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    response = api.get("/carbon/api/fleet", params={"since": tomorrow}, headers=bearer(tokens["admin"]))
+
+    assert response.json()["runs"] == []
+
+
+def test_a_fleet_range_without_an_offset_is_refused(api: TestClient, tokens: dict[str, str]) -> None:
+    response = api.get("/carbon/api/fleet?since=2026-01-01T00:00:00", headers=bearer(tokens["admin"]))
+
+    assert response.status_code == 422
+    assert "since must carry a UTC offset" in response.json()["detail"]

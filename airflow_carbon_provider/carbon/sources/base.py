@@ -21,12 +21,12 @@ if TYPE_CHECKING:
 FORECAST_TTL = timedelta(minutes=5)
 HISTORY_TTL = timedelta(minutes=5)
 LATEST_MIN_TTL = timedelta(seconds=30)
-"""g/kWh. No grid comes near it (lignite emits ~1,100), so a larger value means wrong units or a corrupt answer."""
+"""gCO₂e/kWh. No grid comes near it (lignite emits ~1,100), so a larger value means wrong units or a corrupt answer."""
 
 
 @runtime_checkable
 class CarbonSource(Protocol):
-    """Async access to one carbon-intensity service; readings are UTC, g/kWh, sorted, one per interval."""
+    """Async access to one carbon-intensity service; readings are UTC, gCO₂e/kWh, sorted, one per interval."""
 
     name: str
     has_forecast: bool
@@ -53,11 +53,11 @@ def check_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 
 def plausible(source: str, what: str, intensity: float) -> float:
-    """``intensity`` (g/kWh) if a grid can have it; an absurd value is rejected at the edge, never planned on."""
+    """``intensity`` (gCO₂e/kWh) if a grid can have it; an absurd value is rejected at the edge, never planned on."""
     if intensity > MAX_PLAUSIBLE_INTENSITY:
         raise MalformedResponseError(
             source,
-            f"{what}: {intensity:.0f} gCO2eq/kWh is implausible (above {MAX_PLAUSIBLE_INTENSITY:.0f}); "
+            f"{what}: {intensity:.0f} gCO₂e/kWh is implausible (above {MAX_PLAUSIBLE_INTENSITY:.0f}); "
             "wrong units or a corrupt answer",
         )
     return intensity

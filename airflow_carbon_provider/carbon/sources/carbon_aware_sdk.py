@@ -1,6 +1,6 @@
 """Green Software Foundation Carbon Aware SDK WebAPI (self-hosted): emissions by location and current forecast.
 
-Values are already g/kWh; whether they are marginal or average depends on the SDK's backend (WattTime:
+Values are already gCO₂e/kWh; whether they are marginal or average depends on the SDK's backend (WattTime:
 marginal, Electricity Maps: average), so the signal kind is configured, not guessed.
 """
 

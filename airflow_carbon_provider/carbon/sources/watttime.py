@@ -1,7 +1,7 @@
 """WattTime API v3: marginal emissions (MOER) forecast and history, signal index, region lookup.
 
 Login is HTTP Basic -> bearer token (valid 30 min); the token is cached per account in the shared cache and
-a data call answered 401/403 logs in again once. Values arrive in lbs/MWh and leave in g/kWh.
+a data call answered 401/403 logs in again once. Values arrive in lbs/MWh and leave in gCO₂e/kWh.
 """
 
 from __future__ import annotations

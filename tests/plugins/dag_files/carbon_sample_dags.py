@@ -1,7 +1,8 @@
 """DAGs whose tasks return carbon payloads exactly as the sensor and report operator do (self-contained file).
 
 Copied into the dags folder of the test Airflow home (and of the browser test's ``airflow standalone``), so it
-imports nothing from the test suite.
+imports nothing from the test suite. The live wait state is built by the provider's own code from a real
+decision, so the views read exactly what a trigger publishes.
 """
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import dag, task
+from airflow.sdk import dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from airflow_carbon_provider.carbon.policy import PlanSpec
+from airflow_carbon_provider.carbon.readings import Reading
+from airflow_carbon_provider.carbon.wait_state import WAIT_STATE_KEY, build_wait_state
+from airflow_carbon_provider.carbon.waiting import ZoneData, decide
+from airflow_carbon_provider.operators.nodepool import NodePoolOperator
 
 RELEASE = datetime(2023, 6, 1, 10, 0, tzinfo=UTC)
 MARKUP = "<script>alert('zone')</script>"
@@ -76,6 +84,36 @@ def sample_report(zone: str = "ES", notes: list[str] | None = None) -> dict[str,
     }
 
 
+def sample_wait_state(now: datetime = RELEASE + timedelta(minutes=30)) -> dict[str, Any]:
+    """What a forecast-policy trigger publishes 30 minutes into a wait: the low is at 14:00 (100 gCO₂e/kWh)."""
+    values = [212.0, 200.0, 180.0, 150.0, 100.0, 100.0, 160.0, 220.0, 240.0, 250.0, 260.0]
+    hour = now.replace(minute=0)
+    readings = [
+        Reading("ES", hour + timedelta(hours=h), hour + timedelta(hours=h + 1), v, forecast=h > 0, source="replay")
+        for h, v in enumerate(values)
+    ]
+    history = [Reading("ES", hour - timedelta(hours=h), hour - timedelta(hours=h - 1), 230.0) for h in (3, 2, 1)]
+    data = {"ES": ZoneData(latest=readings[0], forecast=readings[1:], history=history)}
+    spec = PlanSpec(policy="forecast", duration=timedelta(hours=2))  # type: ignore[arg-type]
+    deadline = RELEASE + timedelta(hours=10)
+    decision = decide(spec, now=now, deadline=deadline, data=data, poll_interval=timedelta(minutes=15))
+    return build_wait_state(
+        decision,
+        spec=spec,
+        release=RELEASE,
+        deadline=deadline,
+        on_deadline="run",
+        source="replay",
+        data=data,
+        wall_time=now,
+        speed=1.0,
+    )
+
+
+def push_wait_state() -> None:
+    get_current_context()["ti"].xcom_push(key=WAIT_STATE_KEY, value=sample_wait_state())
+
+
 @dag(dag_id="carbon_green_run", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
 def carbon_green_run() -> None:
     @task(multiple_outputs=False)
@@ -119,12 +157,51 @@ def no_carbon() -> None:
 def carbon_deferred() -> None:
     @task(multiple_outputs=False)
     def wait_for_green() -> None:
-        """Stands in for a sensor; the test marks it deferred to show a run that is still waiting."""
+        """Stands in for a sensor that published its plan; the test marks it deferred (a run still waiting)."""
+        push_wait_state()
 
     wait_for_green()
+
+
+@dag(dag_id="carbon_failed_run", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def carbon_failed_run() -> None:
+    """The job was accounted, then the run failed: its grams are shown, its avoided grams never counted."""
+
+    @task(multiple_outputs=False)
+    def carbon_report() -> dict[str, Any]:
+        return sample_report(zone="NO")
+
+    @task
+    def publish() -> None:
+        raise RuntimeError("the publishing step failed")
+
+    carbon_report() >> publish()
+
+
+@dag(dag_id="carbon_skipped_wait", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def carbon_skipped_wait() -> None:
+    @task(multiple_outputs=False)
+    def wait_for_green() -> None:
+        """A sensor with on_deadline='skip' that reached its deadline: its last plan stays, the task skips."""
+        push_wait_state()
+        raise AirflowSkipException("Carbon wait: deadline reached, skipping (on_deadline='skip')")
+
+    wait_for_green()
+
+
+@dag(dag_id="carbon_nodepool", schedule=None, start_date=datetime(2023, 1, 1, tzinfo=UTC), catchup=False)
+def carbon_nodepool() -> None:
+    NodePoolOperator(
+        task_id="open_pool",
+        nodepool_name="batch",
+        changes=[{"type": "allow_capacity_types", "values": ["spot", "on-demand"]}],
+    )
 
 
 carbon_green_run()
 carbon_markup()
 no_carbon()
 carbon_deferred()
+carbon_failed_run()
+carbon_skipped_wait()
+carbon_nodepool()

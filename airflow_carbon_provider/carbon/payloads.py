@@ -10,14 +10,28 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_carbon_provider.carbon.accounting import REPORT_KIND
 from airflow_carbon_provider.carbon.readings import parse_utc
+from airflow_carbon_provider.carbon.wait_state import WAIT_STATE_KIND
+from airflow_carbon_provider.carbon.waiting import WAIT_KIND
+from airflow_carbon_provider.karpenter.plan import NODEPOOL_KIND
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
-REPORT_KIND = "airflow_carbon_provider.report/v1"
-WAIT_KIND = "airflow_carbon_provider.wait/v1"
+__all__ = [
+    "NODEPOOL_KIND",
+    "REPORT_KIND",
+    "WAIT_KIND",
+    "WAIT_STATE_KIND",
+    "CarbonReport",
+    "CarbonWait",
+    "MalformedPayloadError",
+    "parse_nodepool",
+    "parse_payload",
+    "parse_wait_state",
+]
 
 
 class MalformedPayloadError(ValueError):
@@ -223,3 +237,36 @@ def _series(raw: Mapping[str, Any]) -> tuple[SeriesPoint, ...]:
         except MalformedPayloadError as exc:
             raise MalformedPayloadError(f"series[{index}]: {exc}") from exc
     return tuple(sorted(parsed, key=lambda point: point.start))
+
+
+def parse_wait_state(value: Any) -> bool:
+    """True for a live wait-state snapshot (``carbon/wait_state.py``); MalformedPayloadError when it is broken."""
+    if not isinstance(value, dict) or value.get("kind") != WAIT_STATE_KIND:
+        return False
+    if value.get("status") not in ("wait", "start", "deadline"):
+        raise MalformedPayloadError(f"'status' must be wait, start or deadline, got {value.get('status')!r:.40}")
+    for key in ("release", "deadline", "latest_start", "decided_at"):
+        _time(value, key)
+    zones = value.get("zones")
+    if not isinstance(zones, list) or not all(isinstance(zone, dict) and _text(zone, "zone") for zone in zones):
+        raise MalformedPayloadError("'zones' must be a list of objects with a 'zone'")
+    for zone in zones:
+        _series(zone)
+    return True
+
+
+NODEPOOL_FIELDS = ("nodepool", "action", "outcome", "reason", "diff", "drift", "mode", "dry_run", "grid_state")
+
+
+def parse_nodepool(value: Any) -> dict[str, Any] | None:
+    """A NodePool operator's summary, reduced to what the views show (not the whole pool), or None if not one."""
+    if not isinstance(value, dict) or value.get("kind") != NODEPOOL_KIND:
+        return None
+    _text(value, "nodepool")
+    _text(value, "outcome")
+    if not isinstance(value.get("diff", []), list):
+        raise MalformedPayloadError("'diff' must be a list")
+    summary = {key: value.get(key) for key in NODEPOOL_FIELDS}
+    reading = value.get("reading")
+    summary["intensity"] = _optional_number(reading, "intensity") if isinstance(reading, dict) else None
+    return summary

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from airflow_carbon_provider.plugins.payloads import (
+from airflow_carbon_provider.carbon.payloads import (
     CarbonReport,
     CarbonWait,
     MalformedPayloadError,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from airflow_carbon_provider.carbon.accounting import build_report
+from airflow_carbon_provider.carbon.payloads import CarbonReport, parse_payload
 from airflow_carbon_provider.carbon.power import PowerModel
 from airflow_carbon_provider.carbon.readings import Reading
-from airflow_carbon_provider.plugins.payloads import CarbonReport, parse_payload
 
 RELEASE = datetime(2023, 6, 1, 10, tzinfo=UTC)
 
