@@ -249,6 +249,39 @@ def test_a_schedule_makes_one_job_per_fire_time_with_the_fire_time_as_baseline(t
     assert [r["start"] for r in rows if r["policy"] == "now"] == [r["nominal"] for r in oracle]
 
 
+def test_a_scheduled_job_waits_closed_loop_until_the_threshold_is_met_or_its_latest_start(tmp_path, capsys):
+    # 05:00 nightly job, may run 03:00-08:00; polls every 30 min from 03:00. Night 1: the 06:00 reading is clean and
+    # known at 06:00. Night 2: clean only at 02:00, before the window: it starts at its latest start, 08:00.
+    values = [300.0] * 48
+    values[6], values[24 + 2] = 100.0, 100.0
+    data = write_values(tmp_path / "XX.csv", values)
+    args = ["--data", str(data), "--schedule", "0 5 * * *", "--shift-before", "2h", "--shift-after", "3h",
+            "--duration", "1h", "--warmup", "0h", "--policy", "threshold", "--threshold", "200",
+            "--poll-interval", "30m"]  # fmt: skip
+    rows = decisions_of(tmp_path, capsys, args)
+    assert [(r["earliest"], r["nominal"], r["deadline"], r["start"]) for r in rows] == [
+        ("2023-05-01T03:00:00Z", "2023-05-01T05:00:00Z", "2023-05-01T08:00:00Z", "2023-05-01T06:00:00Z"),
+        ("2023-05-02T03:00:00Z", "2023-05-02T05:00:00Z", "2023-05-02T08:00:00Z", "2023-05-02T08:00:00Z"),
+    ]
+    (summary,) = run_json(capsys, ["replay", *args])
+    assert summary["mode"] == "closed"
+    assert summary["savings_pct"] == pytest.approx(100 * (1 - (100 + 300) / (300 + 300)), abs=1e-3)  # 3 decimals
+    assert summary["mean_delay_h"] == pytest.approx((1 + 3) / 2)  # from the fire time
+
+
+def test_a_listed_job_with_a_finish_deadline_never_starts_too_late_to_finish(tmp_path, capsys):
+    # a 2 h job from 10:00 that must finish by 16:00 (latest start 14:00); the only clean hour is 15:00, too late
+    values = [300.0] * 24
+    values[15] = 100.0
+    data = write_values(tmp_path / "XX.csv", values)
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text("name,earliest,nominal,duration,deadline\nj,2023-05-01T10:00:00Z,,2h,2023-05-01T16:00:00Z\n")
+    args = ["--data", str(data), "--jobs", str(jobs), "--warmup", "0h", "--policy", "threshold", "--threshold", "200",
+            "--poll-interval", "45m"]  # fmt: skip
+    rows = decisions_of(tmp_path, capsys, args)
+    assert [(r["job"], r["start"]) for r in rows] == [("j", "2023-05-01T14:00:00Z")]
+
+
 def test_a_job_whose_window_reaches_into_the_warmup_is_left_out(tmp_path, capsys):
     data = write_values(tmp_path / "XX.csv", [300.0, 10.0] + [300.0] * 46)
     rows = decisions_of(
