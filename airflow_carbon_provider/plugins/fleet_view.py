@@ -182,6 +182,8 @@ def fleet_view(runs: Sequence[FleetRun], query: FleetQuery) -> dict[str, Any]:
         "by_dag": grouped(shown, lambda run: (run.dag_id,)),
         "by_zone": grouped(shown, lambda run: run.zones),
         "trend": trend(shown, query.tz),
+        "sort": query.sort,
+        "order": "desc" if query.descending else "asc",
         "offset": query.offset,
         "limit": query.limit,
         "runs": [run.to_json() for run in shown[query.offset : end]],
