@@ -230,7 +230,7 @@ def test_times_show_in_the_time_zone_chosen_in_airflow(browser: Any, seeded: Sta
     page, started = wait_start(browser, seeded, chosen="Asia/Kolkata")  # the sample wait started 13:00 UTC
 
     assert started.endswith("2023-06-01 18:30 GMT+5:30 in ES")
-    assert page.inner_text("[data-testid=report-chart] [data-testid=chart-zone]") == "GMT+5:30"
+    assert page.text_content("[data-testid=report-chart] [data-testid=chart-zone]") == "GMT+5:30"
     page.context.close()
 
 
@@ -238,13 +238,6 @@ def test_without_a_choice_times_show_in_the_browsers_zone_as_airflow_does(browse
     page, started = wait_start(browser, seeded, zone="America/New_York")
 
     assert started.endswith("2023-06-01 09:00 EDT in ES")
-    page.context.close()
-
-
-def test_an_unknown_chosen_zone_falls_back_to_the_browsers(browser: Any, seeded: Standalone) -> None:
-    page, started = wait_start(browser, seeded, zone="Europe/Paris", chosen="Mars/Olympus")
-
-    assert started.endswith("2023-06-01 15:00 GMT+2 in ES")
     page.context.close()
 
 
