@@ -1,12 +1,13 @@
 """``JsonFields(column, names)``: top-level fields of a JSON column as one JSON array, in one SQL expression.
 
-The fleet dashboard reads a dozen scalar fields from each of ten thousands of XCom values. Extracting them one by
+The fleet dashboard reads a dozen scalar fields from each of tens of thousands of XCom values. Extracting them one by
 one costs a JSON parse per field on SQLite (no parse cache before 3.45) and a JSON decode per field in Python;
 one array per row costs one of each. Each database spells it differently, so the construct compiles per dialect:
 
 - SQLite: ``json_extract(value, '$.a', '$.b')`` (several paths give an array, JSON types kept: ``true``
   stays ``true``, not 1; a missing field is ``null``);
-- PostgreSQL: ``json_build_array(value -> 'a', value -> 'b')`` (the value column is ``jsonb``);
+- PostgreSQL: ``json_build_array(value -> 'a', value -> 'b')`` (the value column is ``jsonb``; SQLAlchemy
+  writes ``value['a']`` for PostgreSQL 14+, the same);
 - MySQL: ``JSON_ARRAY(JSON_EXTRACT(value, '$.a'), ...)`` (several paths in one ``JSON_EXTRACT`` would drop
   missing fields and shift the others).
 
