@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from airflow.api_fastapi.app import get_auth_manager
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
@@ -23,6 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from airflow_carbon_provider.carbon.clock import SystemClock
+from airflow_carbon_provider.plugins.fleet_view import FleetQuery, SortKey, Status, fleet_view
 from airflow_carbon_provider.plugins.store import fleet, load_run
 
 DIST = Path(__file__).parent / "www" / "dist"
@@ -52,14 +54,29 @@ def create_carbon_app() -> FastAPI:
 
     @app.get("/api/fleet")
     def fleet_carbon(
+        *,
         user: GetUserDep,
         session: SessionDep,
         since: Annotated[datetime | None, Query(description="ISO-8601; default: 7 days ago")] = None,
         until: Annotated[datetime | None, Query(description="ISO-8601; default: no upper bound")] = None,
+        q: Annotated[
+            str,
+            Query(
+                max_length=200,
+                description="runs whose DAG, run, state, status, zone or reason contains this text (any case)",
+            ),
+        ] = "",
+        status: Annotated[Status | None, Query(description="only runs of this carbon status")] = None,
+        sort: Annotated[SortKey, Query(description="the column the runs are ordered by")] = "run_after",
+        order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int | None, Query(ge=0, description="default: every matching run")] = None,
+        tz: Annotated[str, Query(description="IANA time zone of the trend's days, e.g. Europe/Paris")] = "UTC",
     ) -> JSONResponse:
         auth_manager = get_auth_manager()
         start = _utc(since, "since") if since else clock.now() - DEFAULT_RANGE
         end = _utc(until, "until") if until else None
+        query = FleetQuery(q, status, sort, descending=order == "desc", offset=offset, limit=limit, tz=_zone(tz))
         readable = {
             dag_id
             for dag_id in auth_manager.get_authorized_dag_ids(user=user, method="GET")
@@ -67,14 +84,8 @@ def create_carbon_app() -> FastAPI:
                 method="GET", access_entity=DagAccessEntity.XCOM, details=DagDetails(id=dag_id), user=user
             )
         }
-        runs = fleet(session, readable, start, end)
-        return _json(
-            {
-                "since": start.isoformat(),
-                "until": end.isoformat() if end else None,
-                "runs": [run.to_json() for run in runs],
-            }
-        )
+        view = fleet_view(fleet(session, readable, start, end), query)
+        return _json({"since": start.isoformat(), "until": end.isoformat() if end else None, "tz": tz, **view})
 
     app.mount("/static", StaticFiles(directory=DIST, check_dir=False), name="static")
     return app
@@ -84,6 +95,13 @@ def _utc(moment: datetime, name: str) -> datetime:
     if moment.tzinfo is None:
         raise HTTPException(422, f"{name} must carry a UTC offset, e.g. 2026-01-01T00:00:00Z")
     return moment.astimezone(UTC)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise HTTPException(422, f"tz must be an IANA time zone such as Europe/Paris or UTC, got {name!r}") from None
 
 
 def _json(content: Any, status_code: int = 200) -> JSONResponse:

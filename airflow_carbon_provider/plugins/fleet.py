@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_carbon_provider.carbon.payloads import NODEPOOL_KIND, REPORT_KIND, WAIT_KIND, WAIT_STATE_KIND
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
     from datetime import datetime
 
 KINDS = (REPORT_KIND, WAIT_KIND, WAIT_STATE_KIND, NODEPOOL_KIND)
@@ -29,7 +29,10 @@ PAYLOAD_FIELDS = (*TEXTS, *NUMBERS, *FLAGS, "notes")
 
 @dataclass(frozen=True, slots=True)
 class CarbonXComRow:
-    """The fields of one carbon XCom the dashboard needs, extracted in SQL (no series, no full payload)."""
+    """The fields of one carbon XCom the dashboard needs, extracted in SQL (no series, no full payload).
+
+    The payload fields come in the order of ``PAYLOAD_FIELDS`` (the SQL returns them as one array in that order).
+    """
 
     dag_id: str
     run_id: str
@@ -39,6 +42,8 @@ class CarbonXComRow:
     kind: str
     zone: str | None = None
     source: str | None = None
+    best_zone: str | None = None  # a wait state's best zone so far
+    why: str | None = None  # a wait state's sentence
     emitted_g: float | None = None
     baseline_g: float | None = None
     avoided_g: float | None = None
@@ -46,41 +51,42 @@ class CarbonXComRow:
     waited_seconds: float | None = None
     deadline_forced: bool | None = None
     degraded: bool | None = None
-    notes: Any = None
-    best_zone: str | None = None  # a wait state's best zone so far
-    why: str | None = None  # a wait state's sentence
+    notes: list[str] | None = None
 
     @classmethod
     def parse(
         cls,
-        *,
         dag_id: str,
         run_id: str,
         run_state: str | None,
         run_after: datetime | None,
         task_state: str | None,
-        payload: dict[str, Any],
+        *,
+        fields: Sequence[Any],
     ) -> CarbonXComRow | None:
-        """The row, or None when a field has the wrong type (the run view names such payloads; totals skip them)."""
-        numbers_ok = all(_is_number(payload.get(name)) for name in NUMBERS)
-        texts_ok = all(payload.get(name) is None or isinstance(payload.get(name), str) for name in TEXTS)
-        # SQLite's json_extract hands JSON true/false back as 1/0.
-        flags_ok = all(payload.get(name) in (None, True, False) for name in FLAGS)
-        notes = payload.get("notes")
-        if not (numbers_ok and texts_ok and flags_ok and payload.get("kind") in KINDS):
+        """The row from ``fields`` (values of ``PAYLOAD_FIELDS``, in order), or None when one has the wrong type
+        (the run view names such payloads; totals skip them). Runs once per XCom row: kept to plain loops."""
+        if len(fields) != len(PAYLOAD_FIELDS) or fields[0] not in KINDS:
             return None
-        return cls(
-            dag_id=dag_id,
-            run_id=run_id,
-            run_state=run_state,
-            run_after=run_after,
-            task_state=task_state,
-            kind=str(payload["kind"]),
-            **{name: payload.get(name) for name in (*TEXTS, *NUMBERS) if name != "kind"},
-            deadline_forced=_flag(payload.get("deadline_forced")),
-            degraded=_flag(payload.get("degraded")),
-            notes=[str(note) for note in notes] if isinstance(notes, list) else None,
-        )
+        for at in _TEXTS_AT:
+            if fields[at] is not None and type(fields[at]) is not str:
+                return None
+        for at in _NUMBERS_AT:
+            value = fields[at]
+            if value is not None and not (type(value) in (int, float) and math.isfinite(value)):
+                return None
+        for at in _FLAGS_AT:
+            if fields[at] is not None and type(fields[at]) is not bool:
+                return None
+        notes = fields[_NOTES_AT]
+        values = [*fields[:_NOTES_AT], [str(note) for note in notes] if isinstance(notes, list) else None]
+        return cls(dag_id, run_id, run_state, run_after, task_state, *values)
+
+
+_TEXTS_AT = range(len(TEXTS))
+_NUMBERS_AT = range(len(TEXTS), len(TEXTS) + len(NUMBERS))
+_FLAGS_AT = range(len(TEXTS) + len(NUMBERS), len(TEXTS) + len(NUMBERS) + len(FLAGS))
+_NOTES_AT = PAYLOAD_FIELDS.index("notes")
 
 
 @dataclass
@@ -192,14 +198,6 @@ def _add(run: FleetRun, row: CarbonXComRow) -> None:
     run.baseline_g = _plus(run.baseline_g, row.baseline_g)
     run.avoided_g = _plus(run.avoided_g, row.avoided_g)
     run.energy_kwh = _plus(run.energy_kwh, row.energy_kwh)
-
-
-def _flag(value: Any) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _is_number(value: Any) -> bool:
-    return value is None or (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value))
 
 
 def _reason(run: FleetRun, reason: str) -> None:

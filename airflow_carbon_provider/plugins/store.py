@@ -1,8 +1,8 @@
 """Reads the carbon XComs of DAG runs from the metadata DB, inside the api-server.
 
-The dashboard reads only the scalar fields it shows, extracted by the database from the JSON values
-(``value["emitted_g"]`` compiles to SQLite's ``json_extract``, Postgres' ``->>`` and MySQL's
-``JSON_EXTRACT``), so ten thousand runs never mean parsing ten thousand intensity series in Python.
+The dashboard reads only the scalar fields it shows, extracted by the database from the JSON values as one
+JSON array per row (``json_fields.py``), so ten thousand runs never mean parsing ten thousand intensity series
+in Python, nor a dozen JSON decodes per row.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
 from sqlalchemy import and_, select
 
-from airflow_carbon_provider.plugins.fleet import KINDS, PAYLOAD_FIELDS, TEXTS, CarbonXComRow, FleetRun, fleet_runs
+from airflow_carbon_provider.plugins.fleet import KINDS, PAYLOAD_FIELDS, CarbonXComRow, FleetRun, fleet_runs
+from airflow_carbon_provider.plugins.json_fields import JsonFields
 from airflow_carbon_provider.plugins.summary import CARBON_KEYS, RunCarbon, TaskRun, TaskXCom, collect_run
 
 if TYPE_CHECKING:
@@ -71,9 +72,8 @@ def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: da
         TaskInstance.task_id == XComModel.task_id,
         TaskInstance.map_index == XComModel.map_index,
     )
-    # Numbers, flags and notes come back as JSON (never cast in SQL, where a mistyped value would read as 0 or
-    # fail the whole query on Postgres) and are type-checked in fleet.py; texts come back as text.
-    fields = [(value[name].as_string() if name in TEXTS else value[name]).label(name) for name in PAYLOAD_FIELDS]
+    # Every field comes back as JSON, typed as stored (never cast in SQL, where a mistyped value would read as 0
+    # or fail the whole query on Postgres), and is type-checked in fleet.py.
     query = (
         select(
             DagRun.dag_id,
@@ -81,7 +81,7 @@ def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: da
             DagRun.state,
             DagRun.run_after,
             TaskInstance.state.label("task_state"),
-            *fields,
+            JsonFields(value, PAYLOAD_FIELDS).label("fields"),
         )
         .join(DagRun, DagRun.id == XComModel.dag_run_id)
         .outerjoin(TaskInstance, ti)
@@ -95,14 +95,8 @@ def fleet(session: Session, dag_ids: Collection[str], since: datetime, until: da
     if until is not None:
         query = query.where(DagRun.run_after < until)
     rows = (
-        CarbonXComRow.parse(
-            dag_id=row.dag_id,
-            run_id=row.run_id,
-            run_state=str(row.state) if row.state else None,
-            run_after=row.run_after,
-            task_state=str(row.task_state) if row.task_state else None,
-            payload={name: getattr(row, name) for name in PAYLOAD_FIELDS},
-        )
-        for row in session.execute(query)
+        CarbonXComRow.parse(dag_id, run_id, run_state or None, run_after, task_state or None, fields=fields)
+        # Core execution: plain rows, without the ORM's per-row bookkeeping (a third of the query's time here).
+        for dag_id, run_id, run_state, run_after, task_state, fields in session.connection().execute(query)
     )
     return fleet_runs(row for row in rows if row is not None)

@@ -34,6 +34,7 @@ SHOTS = Path(os.environ.get("CARBON_SCREENSHOTS") or REPO / ".artifacts" / "brow
 REPLAY_START = "2023-10-12T05:00:00+00:00"
 SEEDED = ("carbon_green_run", "carbon_green_run", "carbon_markup", "carbon_failed_run", "carbon_skipped_wait",
           "carbon_nodepool")  # fmt: skip
+API_TIMEOUT_S = 60.0  # httpx's 5 s default is too short for an api-server sharing 2 busy cores with a scheduler
 USERS = "admin:admin,nobody:"  # standalone runs SimpleAuthManager; per-DAG scoping: tests/plugins/test_app.py
 
 
@@ -66,12 +67,15 @@ class Standalone:
     runs: dict[str, list[str]] = field(default_factory=dict)
 
     def token(self, user: str = "admin") -> str:
-        response = httpx.post(f"{self.url}/auth/token", json={"username": user, "password": self.passwords[user]})
+        response = httpx.post(
+            f"{self.url}/auth/token", json={"username": user, "password": self.passwords[user]}, timeout=API_TIMEOUT_S
+        )
         response.raise_for_status()
         return str(response.json()["access_token"])
 
     def api(self, user: str = "admin") -> httpx.Client:
-        return httpx.Client(base_url=f"{self.url}/api/v2", headers={"Authorization": f"Bearer {self.token(user)}"})
+        headers = {"Authorization": f"Bearer {self.token(user)}"}
+        return httpx.Client(base_url=f"{self.url}/api/v2", headers=headers, timeout=API_TIMEOUT_S)
 
     def trigger(self, dag_id: str) -> str:
         with self.api() as api:
@@ -236,9 +240,16 @@ class Session:
         return page
 
 
-def login(browser: Any, standalone: Standalone, *, user: str | None = "admin", theme: str = "light") -> Session:
+def login(
+    browser: Any, standalone: Standalone, *, user: str | None = "admin", theme: str = "light", zone: str = "UTC"
+) -> Session:
+    """A browser context logged in as ``user``, in the colour scheme ``theme`` and the system time zone ``zone``."""
     context = browser.new_context(
-        color_scheme=theme, viewport={"width": 1440, "height": 1000}, accept_downloads=True, locale="en-US"
+        color_scheme=theme,
+        viewport={"width": 1440, "height": 1000},
+        accept_downloads=True,
+        locale="en-US",
+        timezone_id=zone,
     )
     if user is not None:
         context.add_cookies([{"name": "_token", "value": standalone.token(user), "url": standalone.url}])

@@ -214,3 +214,42 @@ def test_the_bundle_is_served_to_the_ui_without_the_network(standalone: Standalo
 
     assert response.status_code == 200
     assert "AirflowPlugin" in response.text
+
+
+def wait_start(browser: Any, seeded: Standalone, *, zone: str = "UTC", chosen: str | None = None) -> tuple[Any, str]:
+    """The accounted run's tab in a browser whose system zone is ``zone``, after the user chose ``chosen`` in
+    Airflow's time zone selector (which stores it as JSON under localStorage "timezone"); its "Started" fact."""
+    session = login(browser, seeded, zone=zone)
+    if chosen is not None:
+        session.context.add_init_script(f"localStorage.setItem('timezone', JSON.stringify({chosen!r}))")
+    run_id = seeded.runs["carbon_green_run"][0]
+    page = opened(session, run_tab(seeded, "carbon_green_run", run_id), "[data-testid=wait-start]")
+    return page, page.inner_text("[data-testid=wait-start]")
+
+
+def test_times_show_in_the_time_zone_chosen_in_airflow(browser: Any, seeded: Standalone) -> None:
+    page, started = wait_start(browser, seeded, chosen="Asia/Kolkata")  # the sample wait started 13:00 UTC
+
+    assert started.endswith("2023-06-01 18:30 GMT+5:30 in ES")
+    assert page.text_content("[data-testid=report-chart] [data-testid=chart-zone]") == "GMT+5:30"
+    page.context.close()
+
+
+def test_without_a_choice_times_show_in_the_browsers_zone_as_airflow_does(browser: Any, seeded: Standalone) -> None:
+    page, started = wait_start(browser, seeded, zone="America/New_York")
+
+    assert started.endswith("2023-06-01 09:00 EDT in ES")
+    page.context.close()
+
+
+def test_choosing_another_zone_redraws_the_open_view(browser: Any, seeded: Standalone) -> None:
+    page, _ = wait_start(browser, seeded)
+
+    # What Airflow's selector does (usehooks-ts' useLocalStorage): store the JSON value, announce it in this tab.
+    page.evaluate(
+        "localStorage.setItem('timezone', JSON.stringify('Asia/Tokyo'));"
+        "window.dispatchEvent(new StorageEvent('local-storage', {key: 'timezone'}))"
+    )
+
+    page.wait_for_function("document.querySelector('[data-testid=wait-start]').innerText.includes('22:00 GMT+9')")
+    page.context.close()

@@ -212,3 +212,50 @@ def test_a_fleet_range_without_an_offset_is_refused(api: TestClient, tokens: dic
 
     assert response.status_code == 422
     assert "since must carry a UTC offset" in response.json()["detail"]
+
+
+def fleet(api: TestClient, token: str, **params: str | int) -> dict:
+    response = api.get("/carbon/api/fleet", params={"since": SINCE, **params}, headers=bearer(token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_fleet_sends_one_page_of_runs_with_totals_over_every_match(api: TestClient, tokens: dict[str, str]) -> None:
+    everything = fleet(api, tokens["admin"])
+    page = fleet(api, tokens["admin"], limit=2, offset=1)
+
+    assert [run["run_id"] for run in page["runs"]] == [run["run_id"] for run in everything["runs"][1:3]]
+    assert page["matched"] == everything["matched"] == len(everything["runs"])
+    assert page["totals"] == everything["totals"]
+
+
+def test_the_fleet_filters_and_sorts_before_it_totals(api: TestClient, tokens: dict[str, str]) -> None:
+    view = fleet(api, tokens["admin"], q="CARBON_", status="accounted", sort="dag_id", order="asc")
+    runs = view["runs"]  # the session's DB also holds other tests' runs
+
+    assert {"carbon_green_run", "carbon_markup"} <= {run["dag_id"] for run in runs}
+    assert [run["dag_id"] for run in runs] == sorted(run["dag_id"] for run in runs)
+    assert {run["status"] for run in runs} == {"accounted"}
+    assert view["totals"]["runs"] == len(runs)
+    assert view["totals"]["avoided_g"] == pytest.approx(sum(run["counted_avoided_g"] or 0 for run in runs))
+
+
+def test_an_unknown_sort_column_is_refused(api: TestClient, tokens: dict[str, str]) -> None:
+    response = api.get(f"/carbon/api/fleet?sort=secret&since={SINCE}", headers=bearer(tokens["admin"]))
+
+    assert response.status_code == 422
+    assert "sort" in response.text
+
+
+def test_an_unknown_time_zone_is_refused(api: TestClient, tokens: dict[str, str]) -> None:
+    response = api.get(f"/carbon/api/fleet?tz=Mars/Olympus&since={SINCE}", headers=bearer(tokens["admin"]))
+
+    assert response.status_code == 422
+    assert response.json()["detail"] == "tz must be an IANA time zone such as Europe/Paris or UTC, got 'Mars/Olympus'"
+
+
+def test_the_trend_follows_the_users_time_zone(api: TestClient, tokens: dict[str, str]) -> None:
+    trend = fleet(api, tokens["admin"], tz="Asia/Kolkata")["trend"]
+
+    assert trend["points"]
+    assert all(point["start"].endswith(":30:00+00:00") for point in trend["points"])  # local hours of UTC+05:30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from airflow_carbon_provider.plugins.fleet import KINDS, CarbonXComRow, fleet_runs
+from airflow_carbon_provider.plugins.fleet import KINDS, PAYLOAD_FIELDS, CarbonXComRow, fleet_runs
 
 REPORT, WAIT, STATE, NODEPOOL = KINDS
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -59,19 +59,28 @@ def test_reports_of_one_run_add_up_and_runs_come_newest_first() -> None:
     assert (runs[1].status, runs[1].nodepool_changes) == ("nodepool", 1)
 
 
-def test_a_mistyped_field_drops_the_row() -> None:
-    fields = {"kind": REPORT, "emitted_g": "<b>lots</b>"}
+def parse(**payload):
+    return CarbonXComRow.parse("d", "r", None, T0, None, fields=[payload.get(name) for name in PAYLOAD_FIELDS])
 
-    assert (
-        CarbonXComRow.parse(dag_id="d", run_id="r", run_state=None, run_after=T0, task_state=None, payload=fields)
-        is None
-    )
+
+def test_a_mistyped_field_drops_the_row() -> None:
+    assert parse(kind=REPORT, emitted_g="<b>lots</b>") is None
+
+
+def test_a_flag_must_be_a_json_boolean() -> None:
+    assert parse(kind=WAIT, deadline_forced=1) is None
+
+
+def test_a_number_must_not_be_a_boolean() -> None:
+    assert parse(kind=REPORT, emitted_g=True) is None
+
+
+def test_a_payload_of_another_kind_is_not_a_row() -> None:
+    assert parse(kind="someone.else/v1", emitted_g=1.0) is None
 
 
 def test_a_well_typed_row_parses() -> None:
-    fields = {"kind": REPORT, "emitted_g": 1.5, "deadline_forced": False, "notes": ["n"], "zone": "ES"}
-
-    parsed = CarbonXComRow.parse(dag_id="d", run_id="r", run_state=None, run_after=T0, task_state=None, payload=fields)
+    parsed = parse(kind=REPORT, emitted_g=1.5, deadline_forced=False, notes=["n"], zone="ES")
 
     assert parsed is not None
-    assert (parsed.emitted_g, parsed.notes, parsed.zone) == (1.5, ["n"], "ES")
+    assert (parsed.emitted_g, parsed.deadline_forced, parsed.notes, parsed.zone) == (1.5, False, ["n"], "ES")

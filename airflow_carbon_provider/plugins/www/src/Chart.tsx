@@ -3,7 +3,7 @@
 // wherever the axis crosses midnight.
 import { Box, HStack, Text } from "@chakra-ui/react";
 
-import { clock, day, sameDay } from "./format";
+import { useTimes } from "./format";
 
 export type Step = { start: Date; end: Date; value: number };
 export type Line = { label: string; color: string; steps: Step[]; dashed?: boolean };
@@ -28,11 +28,11 @@ const niceStep = (span: number): number => {
   return [1, 2, 2.5, 5, 10].map((f) => f * power).find((step) => step >= raw) ?? power * 10;
 };
 
-export const timeTicks = (t0: number, t1: number): number[] => {
+/** Ticks on multiples of the step in the shown zone (``offset`` ms ahead of UTC): round hours, midnights, ... */
+export const timeTicks = (t0: number, t1: number, offset: number): number[] => {
   const step = TICK_STEPS.find((candidate) => (t1 - t0) / candidate <= 8) ?? TICK_STEPS[TICK_STEPS.length - 1];
   const ticks: number[] = [];
-  // Ticks on multiples of the step in UTC: round hours, midnights, ...
-  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) ticks.push(t);
+  for (let t = Math.ceil((t0 + offset) / step) * step - offset; t <= t1; t += step) ticks.push(t);
   return ticks;
 };
 
@@ -47,6 +47,7 @@ type ChartProps = {
 };
 
 export const TimeChart = ({ lines, bands = [], markers = [], unit, formatValue, label, testId }: ChartProps) => {
+  const { clock, day, sameDay, offset, label: zoneLabel } = useTimes();
   const steps = lines.flatMap((line) => line.steps);
   if (steps.length === 0) {
     return (
@@ -68,7 +69,7 @@ export const TimeChart = ({ lines, bands = [], markers = [], unit, formatValue, 
   const x = (t: number) => LEFT + ((t - t0) / (t1 - t0)) * (WIDTH - LEFT - RIGHT);
   const y = (v: number) => HEIGHT - BOTTOM - (v / yMax) * (HEIGHT - TOP - BOTTOM);
   const yTicks = Array.from({ length: Math.round(yMax / yStep) + 1 }, (_, i) => i * yStep);
-  const ticks = timeTicks(t0, t1);
+  const ticks = timeTicks(t0, t1, offset(new Date(t0)));
   const showDates = !sameDay(new Date(t0), new Date(t1));
   const fmt = formatValue ?? ((v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 0 }));
 
@@ -107,7 +108,9 @@ export const TimeChart = ({ lines, bands = [], markers = [], unit, formatValue, 
             </g>
           );
         })}
-        <text x={WIDTH - RIGHT} y={HEIGHT - 2} textAnchor="end" fill={token("fg.muted")}>UTC</text>
+        <text x={WIDTH - RIGHT} y={HEIGHT - 2} textAnchor="end" fill={token("fg.muted")} data-testid="chart-zone">
+          {zoneLabel(new Date(t1))}
+        </text>
         <line x1={LEFT} x2={WIDTH - RIGHT} y1={HEIGHT - BOTTOM} y2={HEIGHT - BOTTOM} stroke={token("fg.muted")} />
         {lines.map((line) => (
           <path key={line.label} data-line={line.label} d={stepPath(line.steps, x, y)} fill="none"

@@ -3,7 +3,6 @@ import { Box, HStack, Heading, SimpleGrid, Text } from "@chakra-ui/react";
 import { useState } from "react";
 
 import { type Fleet, fleetPath, useJson } from "./api";
-import { totals } from "./fleet";
 import { grams, kwh } from "./format";
 import { AirflowLink } from "./links";
 import { Failure, Loading } from "./parts";
@@ -11,8 +10,8 @@ import { sinceOf } from "./FleetPage";
 
 export const DashboardWidget = () => {
   const [since] = useState(() => sinceOf("7d"));
-  const { data, error, loading } = useJson<Fleet>(fleetPath(since));
-  const sum = data ? totals(data.runs) : null;
+  const { data, error, loading } = useJson<Fleet>(fleetPath({ since, limit: 0 })); // the totals, no rows
+  const sum = data?.totals;
   return (
     <Box borderWidth="1px" borderColor="border" borderRadius="lg" p={4} data-testid="carbon-widget">
       <HStack justify="space-between" mb={2}>
@@ -24,7 +23,7 @@ export const DashboardWidget = () => {
           <Stat label="Emitted" value={grams(sum.emitted_g)} testId="widget-emitted" />
           <Stat label="Avoided by waiting" value={grams(sum.avoided_g)} testId="widget-avoided" />
           <Stat label="Energy" value={kwh(sum.energy_kwh)} />
-          <Stat label="Runs (waiting now)" value={`${sum.runs} (${sum.byStatus.waiting ?? 0})`} testId="widget-runs" />
+          <Stat label="Runs (waiting now)" value={`${sum.runs} (${sum.by_status.waiting ?? 0})`} testId="widget-runs" />
         </SimpleGrid>
       )}
     </Box>

@@ -1,14 +1,15 @@
 // The Carbon page in the navigation: every carbon-aware run in a time range, totals, trends, tables, CSV.
-import { Box, Button, HStack, Heading, Input, NativeSelect, Stack, Table, Text } from "@chakra-ui/react";
-import { type ReactNode, useMemo, useState } from "react";
+import { Box, Button, HStack, Heading, Input, NativeSelect, Spinner, Stack, Table, Text } from "@chakra-ui/react";
+import { type ReactNode, useEffect, useState } from "react";
 
-import { type Fleet, type FleetRun, fleetPath, useJson } from "./api";
+import { type Fleet, type FleetParams, type Group, type TrendPoint, fleetPath, getJson, useJson } from "./api";
 import { TimeChart } from "./Chart";
-import { duration, grams, kwh, stamp } from "./format";
-import { type Column, type Group, RUN_COLUMNS, compare, groupBy, matches, toCsv, totals, trend } from "./fleet";
+import { duration, grams, kwh, useTimes } from "./format";
+import { type Column, compare, runColumns, toCsv } from "./fleet";
 import { AirflowLink, carbonRunPath, dagPath } from "./links";
 import { Empty, Failure, Fact, Facts, Loading, Section, StateBadge, StatusBadge } from "./parts";
 import { Flags } from "./RunView";
+import { useTimezone } from "./timezone";
 
 const HOUR = 3_600_000;
 export const RANGES: Record<string, { label: string; ms: number }> = {
@@ -21,23 +22,42 @@ export const RANGES: Record<string, { label: string; ms: number }> = {
 };
 const STATUSES = ["accounted", "waiting", "waited", "skipped", "failed", "nodepool"];
 const PAGE = 50;
+const FILTER_PAUSE_MS = 300;
 
 export const sinceOf = (range: string): string => new Date(Date.now() - RANGES[range].ms).toISOString();
+
+/** ``value``, once it has stopped changing for ``ms`` (the filter box asks the API once the user pauses). */
+const useSettled = <T,>(value: T, ms: number): T => {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return settled;
+};
 
 export const FleetPage = () => {
   const [range, setRange] = useState("7d");
   const [since, setSince] = useState(() => sinceOf("7d"));
   const [filter, setFilter] = useState("");
   const [status, setStatus] = useState("");
-  const { data, error, loading } = useJson<Fleet>(fleetPath(since));
-  const runs = useMemo(
-    () => (data?.runs ?? []).filter((run) => matches(run, filter) && (!status || run.status === status)),
-    [data, filter, status],
-  );
+  const [sort, setSort] = useState<Sort>({ key: "run_after", descending: true });
+  const tz = useTimezone();
+  const q = useSettled(filter.trim(), FILTER_PAUSE_MS);
+  // Everything but the page: a new filter, order or range starts again at the first page.
+  const query: FleetParams = { since, q, status, sort: sort.key, order: sort.descending ? "desc" : "asc", tz };
+  const queryKey = fleetPath(query);
+  const [page, setPage] = useState({ queryKey, offset: 0 });
+  const offset = page.queryKey === queryKey ? page.offset : 0;
+  const { data, error, loading } = useJson<Fleet>(fleetPath({ ...query, offset, limit: PAGE }));
+  const toggle = (key: string) => setSort((s) => ({ key, descending: s.key === key ? !s.descending : true }));
   return (
-    <Stack gap={4} p={{ base: 2, md: 4 }} data-testid="carbon-fleet">
+    <Stack gap={4} p={{ base: 2, md: 4 }} data-testid="carbon-fleet" data-loading={loading}>
       <HStack justify="space-between" wrap="wrap" gap={3}>
-        <Heading size="xl">Carbon</Heading>
+        <HStack gap={2}>
+          <Heading size="xl">Carbon</Heading>
+          {loading && data ? <Spinner size="sm" color="fg.muted" /> : null}
+        </HStack>
         <HStack gap={2} wrap="wrap">
           <NativeSelect.Root size="sm" width="auto">
             <NativeSelect.Field aria-label="Time range" data-testid="range" value={range}
@@ -59,22 +79,24 @@ export const FleetPage = () => {
         </HStack>
       </HStack>
       {error ? <Failure error={error} /> : !data ? (loading ? <Loading /> : null) : (
-        <FleetBody runs={runs} all={data.runs.length} since={data.since} />
+        <FleetBody fleet={data} query={query} toggle={toggle}
+          turnPage={(to) => setPage({ queryKey, offset: Math.max(0, to) })} />
       )}
     </Stack>
   );
 };
 
 const VISIBLE = ["run_after", "dag_id", "state", "status", "zones", "emitted_g", "avoided_g", "baseline_g", "energy_kwh", "waited_seconds", "reasons"];
-const SHOWN_COLUMNS = RUN_COLUMNS.filter((c) => VISIBLE.includes(c.key));
-const CSV_COLUMNS = RUN_COLUMNS.filter((c) => VISIBLE.includes(c.key) || c.key === "run_id" || c.key === "flags");
 
-const FleetBody = ({ runs, all, since }: { runs: FleetRun[]; all: number; since: string }) => {
-  const runSort = useSort(RUN_COLUMNS, "run_after");
-  const ordered = runSort.sorted(runs);
-  const sum = totals(runs);
-  const buckets = trend(runs);
-  if (!all) return <Empty>No carbon-aware runs since {stamp(since)} in the DAGs you can read.</Empty>;
+type BodyProps = { fleet: Fleet; query: FleetParams; toggle: (key: string) => void; turnPage: (offset: number) => void };
+
+const FleetBody = ({ fleet, query, toggle, turnPage }: BodyProps) => {
+  const times = useTimes();
+  const sum = fleet.totals;
+  const points = fleet.trend.points;
+  // The order the rows were sorted in by the API (not the one just clicked, until its answer arrives).
+  const sort = { key: fleet.sort, descending: fleet.order === "desc" };
+  if (!fleet.runs_in_range) return <Empty>No carbon-aware runs since {times.stamp(fleet.since)} in the DAGs you can read.</Empty>;
   return (
     <>
       <Facts>
@@ -87,29 +109,31 @@ const FleetBody = ({ runs, all, since }: { runs: FleetRun[]; all: number; since:
         <Fact label="Runs" testId="total-runs">
           {sum.runs}
           <Text fontSize="sm" color="fg.muted">
-            {STATUSES.filter((s) => sum.byStatus[s]).map((s) => `${sum.byStatus[s]} ${s}`).join(", ")}
+            {STATUSES.filter((s) => sum.by_status[s]).map((s) => `${sum.by_status[s]} ${s}`).join(", ")}
             {sum.forced ? `; ${sum.forced} deadline starts` : ""}{sum.degraded ? `; ${sum.degraded} degraded` : ""}
           </Text>
         </Fact>
       </Facts>
-      {buckets.length ? (
+      {points.length ? (
         <Section title="Emitted vs had they started at release">
           <TimeChart label="Grams of CO₂e emitted per period, and what starting at release would have emitted" testId="trend-chart"
             unit="gCO₂e" formatValue={(v) => grams(v).replace(/ [kt]?gCO₂e$/, "")}
             lines={[
-              { label: "Emitted", color: "green.solid", steps: buckets.map((b) => ({ start: b.start, end: b.end, value: b.emitted_g })) },
-              { label: "Had they started at release", color: "orange.solid", steps: buckets.map((b) => ({ start: b.start, end: b.end, value: b.baseline_g })) },
+              { label: "Emitted", color: "green.solid", steps: points.map((p) => step(p, p.emitted_g)) },
+              { label: "Had they started at release", color: "orange.solid", steps: points.map((p) => step(p, p.baseline_g)) },
             ]} />
         </Section>
       ) : null}
-      <Section title="By DAG"><GroupTable testId="by-dag" label="DAG" groups={groupBy(runs, (r) => [r.dag_id])} link={dagPath} /></Section>
-      <Section title="By zone"><GroupTable testId="by-zone" label="Zone" groups={groupBy(runs, (r) => r.zones)} /></Section>
-      <Section title="Runs" badge={<ExportButton runs={ordered} since={since} />}>
-        <RunsTable rows={ordered} sort={runSort.sort} toggle={runSort.toggle} />
+      <Section title="By DAG"><GroupTable testId="by-dag" label="DAG" groups={fleet.by_dag} link={dagPath} /></Section>
+      <Section title="By zone"><GroupTable testId="by-zone" label="Zone" groups={fleet.by_zone} /></Section>
+      <Section title="Runs" badge={<ExportButton query={query} matched={fleet.matched} since={fleet.since} />}>
+        <RunsTable fleet={fleet} sort={sort} toggle={toggle} turnPage={turnPage} />
       </Section>
     </>
   );
 };
+
+const step = (point: TrendPoint, value: number) => ({ start: new Date(point.start), end: new Date(point.end), value });
 
 const useSort = <T,>(columns: Column<T>[], initial: string, descending = true) => {
   const [sort, setSort] = useState({ key: initial, descending });
@@ -132,7 +156,7 @@ const GROUP_COLUMNS: Column<Group>[] = [
   { key: "emitted_g", label: "Emitted", value: (g) => g.emitted_g },
   { key: "avoided_g", label: "Avoided (counted)", value: (g) => g.avoided_g },
   { key: "energy_kwh", label: "Energy", value: (g) => g.energy_kwh },
-  { key: "not_counted", label: "Failed / skipped", value: (g) => (g.byStatus.failed ?? 0) + (g.byStatus.skipped ?? 0) },
+  { key: "not_counted", label: "Failed / skipped", value: (g) => (g.by_status.failed ?? 0) + (g.by_status.skipped ?? 0) },
   { key: "forced", label: "Deadline starts", value: (g) => g.forced },
 ];
 
@@ -163,18 +187,20 @@ const GroupTable = ({ groups, label, link, testId }: { groups: Group[]; label: s
 
 type Sort = { key: string; descending: boolean };
 
-const RunsTable = ({ rows, sort, toggle }: { rows: FleetRun[]; sort: Sort; toggle: (key: string) => void }) => {
-  const [shown, setShown] = useState(PAGE);
-  const columns = SHOWN_COLUMNS;
+const RunsTable = ({ fleet, sort, toggle, turnPage }: { fleet: Fleet; sort: Sort; toggle: (key: string) => void; turnPage: (offset: number) => void }) => {
+  const times = useTimes();
+  const columns = runColumns(times).filter((c) => VISIBLE.includes(c.key));
   const numeric = new Set(["emitted_g", "avoided_g", "baseline_g", "energy_kwh", "waited_seconds"]);
+  const first = fleet.runs.length ? fleet.offset + 1 : 0;
+  const last = fleet.offset + fleet.runs.length;
   return (
     <Box overflowX="auto">
       <Table.Root size="sm" data-testid="runs-table">
         <Table.Header><Table.Row>{columns.map((c) => <SortHeader key={c.key} column={c} sort={sort} toggle={toggle} numeric={numeric.has(c.key)} />)}</Table.Row></Table.Header>
         <Table.Body>
-          {rows.slice(0, shown).map((run) => (
+          {fleet.runs.map((run) => (
             <Table.Row key={`${run.dag_id}/${run.run_id}`} data-dag={run.dag_id} data-status={run.status}>
-              <Table.Cell whiteSpace="nowrap"><AirflowLink to={carbonRunPath(run.dag_id, run.run_id)}>{stamp(run.run_after)}</AirflowLink></Table.Cell>
+              <Table.Cell whiteSpace="nowrap" data-testid="cell-released" data-value={run.run_after ?? ""}><AirflowLink to={carbonRunPath(run.dag_id, run.run_id)}>{times.stamp(run.run_after)}</AirflowLink></Table.Cell>
               <Table.Cell><AirflowLink to={dagPath(run.dag_id)}>{run.dag_id}</AirflowLink></Table.Cell>
               <Table.Cell><StateBadge state={run.state} /></Table.Cell>
               <Table.Cell><StatusBadge status={run.status} /></Table.Cell>
@@ -189,23 +215,47 @@ const RunsTable = ({ rows, sort, toggle }: { rows: FleetRun[]; sort: Sort; toggl
           ))}
         </Table.Body>
       </Table.Root>
-      {rows.length > shown ? (
-        <Button mt={2} size="sm" variant="outline" onClick={() => setShown(shown + PAGE * 4)}>Show more ({rows.length - shown} left)</Button>
-      ) : null}
+      <HStack mt={2} gap={2} fontSize="sm" color="fg.muted" data-testid="runs-pages">
+        <Text>{first}–{last} of {fleet.matched.toLocaleString("en-US")}</Text>
+        <Button size="xs" variant="outline" disabled={fleet.offset === 0} onClick={() => turnPage(fleet.offset - PAGE)}
+          data-testid="page-previous">Previous</Button>
+        <Button size="xs" variant="outline" disabled={last >= fleet.matched} onClick={() => turnPage(fleet.offset + PAGE)}
+          data-testid="page-next">Next</Button>
+      </HStack>
     </Box>
   );
 };
 
-/** The runs exactly as the table shows them (filter and order), every row, not just the page on screen. */
-const ExportButton = ({ runs, since }: { runs: FleetRun[]; since: string }) => {
-  const download = () => {
-    const blob = new Blob([toCsv(runs, CSV_COLUMNS)], { type: "text/csv;charset=utf-8" });
-    const url = URL.createObjectURL(blob);
-    const anchor = document.createElement("a");
-    anchor.href = url;
-    anchor.download = `carbon-runs-since-${since.slice(0, 10)}.csv`;
-    anchor.click();
-    URL.revokeObjectURL(url);
+/** Every run the table would list on any page (same filter, same order), fetched when asked for: the CSV holds
+ * exactly what is shown, however many runs that is. */
+const ExportButton = ({ query, matched, since }: { query: FleetParams; matched: number; since: string }) => {
+  const times = useTimes();
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<Error | null>(null);
+  const download = async () => {
+    setBusy(true);
+    setFailure(null);
+    try {
+      const all = await getJson<Fleet>(fleetPath(query));
+      const columns = runColumns(times).filter((c) => VISIBLE.includes(c.key) || c.key === "run_id" || c.key === "flags");
+      const url = URL.createObjectURL(new Blob([toCsv(all.runs, columns)], { type: "text/csv;charset=utf-8" }));
+      const anchor = document.createElement("a");
+      anchor.href = url;
+      anchor.download = `carbon-runs-since-${since.slice(0, 10)}.csv`;
+      anchor.click();
+      URL.revokeObjectURL(url);
+    } catch (error) {
+      setFailure(error as Error);
+    } finally {
+      setBusy(false);
+    }
   };
-  return <Button size="xs" variant="outline" onClick={download} data-testid="export-csv">Export CSV ({runs.length} runs)</Button>;
+  return (
+    <HStack gap={2}>
+      <Button size="xs" variant="outline" onClick={download} loading={busy} data-testid="export-csv">
+        Export CSV ({matched.toLocaleString("en-US")} runs)
+      </Button>
+      {failure ? <Text fontSize="xs" color="fg.error">Export failed: {failure.message}</Text> : null}
+    </HStack>
+  );
 };

@@ -3,7 +3,7 @@ import { Box, Table, Text } from "@chakra-ui/react";
 
 import type { NodePoolChange, Report, WaitResult } from "./api";
 import { TimeChart, toSteps } from "./Chart";
-import { INTENSITY_UNIT, duration, grams, intensity, kwh, stamp, when } from "./format";
+import { INTENSITY_UNIT, duration, grams, intensity, kwh, useTimes } from "./format";
 import { Fact, Facts, Notes } from "./parts";
 
 export const ReportPanel = ({ report }: { report: Report }) => {
@@ -47,58 +47,64 @@ export const ReportPanel = ({ report }: { report: Report }) => {
   );
 };
 
-export const WaitResultPanel = ({ wait }: { wait: WaitResult }) => (
-  <Box display="flex" flexDirection="column" gap={3} data-testid="wait-result">
-    <Facts>
-      <Fact label="Started" testId="wait-start">{stamp(wait.start)}{wait.zone ? ` in ${wait.zone}` : ""}</Fact>
-      <Fact label="Released">{stamp(wait.release)}</Fact>
-      <Fact label="Waited">{duration(wait.waited_seconds)}</Fact>
-      <Fact label="Intensity at release → at start">{intensity(wait.intensity_at_release)} → {intensity(wait.intensity_at_start)}</Fact>
-      <Fact label="Planned mean">{intensity(wait.planned_mean)}</Fact>
-      <Fact label="Policy / planned on">{wait.policy}{wait.used ? ` / ${wait.used}` : ""}</Fact>
-      <Fact label="Deadline">{stamp(wait.deadline)}</Fact>
-      <Fact label="Zones considered">
-        {Object.entries(wait.zones).map(([zone, value]) => `${zone} ${intensity(value)}`).join(", ") || "—"}
-      </Fact>
-    </Facts>
-    <Notes notes={wait.notes} />
-  </Box>
-);
+export const WaitResultPanel = ({ wait }: { wait: WaitResult }) => {
+  const { stamp } = useTimes();
+  return (
+    <Box display="flex" flexDirection="column" gap={3} data-testid="wait-result">
+      <Facts>
+        <Fact label="Started" testId="wait-start">{stamp(wait.start)}{wait.zone ? ` in ${wait.zone}` : ""}</Fact>
+        <Fact label="Released">{stamp(wait.release)}</Fact>
+        <Fact label="Waited">{duration(wait.waited_seconds)}</Fact>
+        <Fact label="Intensity at release → at start">{intensity(wait.intensity_at_release)} → {intensity(wait.intensity_at_start)}</Fact>
+        <Fact label="Planned mean">{intensity(wait.planned_mean)}</Fact>
+        <Fact label="Policy / planned on">{wait.policy}{wait.used ? ` / ${wait.used}` : ""}</Fact>
+        <Fact label="Deadline">{stamp(wait.deadline)}</Fact>
+        <Fact label="Zones considered">
+          {Object.entries(wait.zones).map(([zone, value]) => `${zone} ${intensity(value)}`).join(", ") || "—"}
+        </Fact>
+      </Facts>
+      <Notes notes={wait.notes} />
+    </Box>
+  );
+};
 
 const show = (value: unknown): string => (value === null || value === undefined ? "(unset)" : JSON.stringify(value));
 
-export const NodePoolPanel = ({ change, at }: { change: NodePoolChange; at: string | null }) => (
-  <Box display="flex" flexDirection="column" gap={3} data-testid="nodepool-change">
-    <Facts>
-      <Fact label="NodePool">{change.nodepool}</Fact>
-      <Fact label="Action / outcome">{change.action} / {change.outcome}</Fact>
-      <Fact label="Mode">{change.mode ?? "—"}{change.dry_run ? " (nothing sent)" : ""}</Fact>
-      <Fact label="When (task end)">{at ? when(at) : "—"}</Fact>
-      {change.grid_state ? <Fact label="Grid state">{change.grid_state}{change.intensity !== null ? ` at ${intensity(change.intensity)}` : ""}</Fact> : null}
-      {change.drift && change.drift !== "none" ? <Fact label="Karpenter replaces">{change.drift}</Fact> : null}
-    </Facts>
-    {change.reason ? <Text fontSize="sm" color="fg.muted">{change.reason}</Text> : null}
-    {change.diff?.length ? (
-      <Box overflowX="auto">
-        <Table.Root size="sm">
-          <Table.Header>
-            <Table.Row>
-              <Table.ColumnHeader>Field</Table.ColumnHeader>
-              <Table.ColumnHeader>Before</Table.ColumnHeader>
-              <Table.ColumnHeader>After</Table.ColumnHeader>
-            </Table.Row>
-          </Table.Header>
-          <Table.Body>
-            {change.diff.map((entry) => (
-              <Table.Row key={entry.path}>
-                <Table.Cell fontFamily="mono">{entry.path}</Table.Cell>
-                <Table.Cell fontFamily="mono">{show(entry.before)}</Table.Cell>
-                <Table.Cell fontFamily="mono">{show(entry.after)}</Table.Cell>
+export const NodePoolPanel = ({ change, at }: { change: NodePoolChange; at: string | null }) => {
+  const { when } = useTimes();
+  return (
+    <Box display="flex" flexDirection="column" gap={3} data-testid="nodepool-change">
+      <Facts>
+        <Fact label="NodePool">{change.nodepool}</Fact>
+        <Fact label="Action / outcome">{change.action} / {change.outcome}</Fact>
+        <Fact label="Mode">{change.mode ?? "—"}{change.dry_run ? " (nothing sent)" : ""}</Fact>
+        <Fact label="When (task end)">{at ? when(at) : "—"}</Fact>
+        {change.grid_state ? <Fact label="Grid state">{change.grid_state}{change.intensity !== null ? ` at ${intensity(change.intensity)}` : ""}</Fact> : null}
+        {change.drift && change.drift !== "none" ? <Fact label="Karpenter replaces">{change.drift}</Fact> : null}
+      </Facts>
+      {change.reason ? <Text fontSize="sm" color="fg.muted">{change.reason}</Text> : null}
+      {change.diff?.length ? (
+        <Box overflowX="auto">
+          <Table.Root size="sm">
+            <Table.Header>
+              <Table.Row>
+                <Table.ColumnHeader>Field</Table.ColumnHeader>
+                <Table.ColumnHeader>Before</Table.ColumnHeader>
+                <Table.ColumnHeader>After</Table.ColumnHeader>
               </Table.Row>
-            ))}
-          </Table.Body>
-        </Table.Root>
-      </Box>
-    ) : null}
-  </Box>
-);
+            </Table.Header>
+            <Table.Body>
+              {change.diff.map((entry) => (
+                <Table.Row key={entry.path}>
+                  <Table.Cell fontFamily="mono">{entry.path}</Table.Cell>
+                  <Table.Cell fontFamily="mono">{show(entry.before)}</Table.Cell>
+                  <Table.Cell fontFamily="mono">{show(entry.after)}</Table.Cell>
+                </Table.Row>
+              ))}
+            </Table.Body>
+          </Table.Root>
+        </Box>
+      ) : null}
+    </Box>
+  );
+};

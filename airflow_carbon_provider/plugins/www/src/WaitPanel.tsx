@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 
 import type { WaitState, WaitZone } from "./api";
 import { TimeChart, toSteps } from "./Chart";
-import { INTENSITY_UNIT, duration, intensity, percentChange, when } from "./format";
+import { INTENSITY_UNIT, duration, intensity, percentChange, useTimes } from "./format";
 import { Fact, Facts, Notes } from "./parts";
 
 const ON_DEADLINE: Record<string, string> = {
@@ -34,6 +34,7 @@ const secondsBetween = (from: Date, to: string | null): number | null =>
 
 export const WaitPanel = ({ state, live }: { state: WaitState; live: boolean }) => {
   const now = useGridNow(state);
+  const { when } = useTimes();
   const best = state.zones.find((zone) => zone.zone === state.best_zone) ?? state.zones[0];
   const untilStart = secondsBetween(now, state.planned_start);
   const threshold = state.threshold === null ? null : typeof state.threshold === "number" ? `${state.threshold} ${INTENSITY_UNIT}` : `${state.threshold} percentile`;
@@ -72,45 +73,48 @@ export const WaitPanel = ({ state, live }: { state: WaitState; live: boolean }) 
   );
 };
 
-const ZoneTable = ({ state, now }: { state: WaitState; now: Date }) => (
-  <Box overflowX="auto">
-    <Table.Root size="sm" data-testid="wait-zones">
-      <Table.Header>
-        <Table.Row>
-          <Table.ColumnHeader>Zone</Table.ColumnHeader>
-          <Table.ColumnHeader textAlign="end">Intensity now</Table.ColumnHeader>
-          <Table.ColumnHeader>Measured</Table.ColumnHeader>
-          <Table.ColumnHeader>Source / signal</Table.ColumnHeader>
-          <Table.ColumnHeader>Planned start</Table.ColumnHeader>
-          <Table.ColumnHeader textAlign="end">Planned mean</Table.ColumnHeader>
-          <Table.ColumnHeader>Planned on</Table.ColumnHeader>
-        </Table.Row>
-      </Table.Header>
-      <Table.Body>
-        {state.zones.map((zone) => (
-          <Table.Row key={zone.zone}>
-            <Table.Cell fontWeight="semibold">
-              <HStack gap={2}>
-                <Text>{zone.zone}</Text>
-                {zone.zone === state.best_zone && state.zones.length > 1 ? <Badge colorPalette="green">best</Badge> : null}
-                {zone.degraded ? <Badge colorPalette="warning">degraded</Badge> : null}
-              </HStack>
-            </Table.Cell>
-            <Table.Cell textAlign="end">{zone.error ? <Text color="fg.error">{zone.error}</Text> : intensity(zone.intensity_now)}</Table.Cell>
-            <Table.Cell>{zone.reading_start ? `${when(zone.reading_start, now)} (${duration(secondsBetween(new Date(zone.reading_start), now.toISOString()))} ago)` : "—"}</Table.Cell>
-            <Table.Cell>{state.source}{zone.signal ? ` / ${zone.signal}` : ""}</Table.Cell>
-            <Table.Cell>{zone.run_now ? "now" : when(zone.planned_start, now)}</Table.Cell>
-            <Table.Cell textAlign="end">
-              {intensity(zone.planned_mean)}
-              {percentChange(zone.planned_mean, zone.mean_if_now) ? <Text as="span" color="fg.muted"> ({percentChange(zone.planned_mean, zone.mean_if_now)})</Text> : null}
-            </Table.Cell>
-            <Table.Cell>{zone.used ?? "—"}{zone.threshold_value !== null ? `, threshold ${intensity(zone.threshold_value)}` : ""}</Table.Cell>
+const ZoneTable = ({ state, now }: { state: WaitState; now: Date }) => {
+  const { when } = useTimes();
+  return (
+    <Box overflowX="auto">
+      <Table.Root size="sm" data-testid="wait-zones">
+        <Table.Header>
+          <Table.Row>
+            <Table.ColumnHeader>Zone</Table.ColumnHeader>
+            <Table.ColumnHeader textAlign="end">Intensity now</Table.ColumnHeader>
+            <Table.ColumnHeader>Measured</Table.ColumnHeader>
+            <Table.ColumnHeader>Source / signal</Table.ColumnHeader>
+            <Table.ColumnHeader>Planned start</Table.ColumnHeader>
+            <Table.ColumnHeader textAlign="end">Planned mean</Table.ColumnHeader>
+            <Table.ColumnHeader>Planned on</Table.ColumnHeader>
           </Table.Row>
-        ))}
-      </Table.Body>
-    </Table.Root>
-  </Box>
-);
+        </Table.Header>
+        <Table.Body>
+          {state.zones.map((zone) => (
+            <Table.Row key={zone.zone}>
+              <Table.Cell fontWeight="semibold">
+                <HStack gap={2}>
+                  <Text>{zone.zone}</Text>
+                  {zone.zone === state.best_zone && state.zones.length > 1 ? <Badge colorPalette="green">best</Badge> : null}
+                  {zone.degraded ? <Badge colorPalette="warning">degraded</Badge> : null}
+                </HStack>
+              </Table.Cell>
+              <Table.Cell textAlign="end">{zone.error ? <Text color="fg.error">{zone.error}</Text> : intensity(zone.intensity_now)}</Table.Cell>
+              <Table.Cell>{zone.reading_start ? `${when(zone.reading_start, now)} (${duration(secondsBetween(new Date(zone.reading_start), now.toISOString()))} ago)` : "—"}</Table.Cell>
+              <Table.Cell>{state.source}{zone.signal ? ` / ${zone.signal}` : ""}</Table.Cell>
+              <Table.Cell>{zone.run_now ? "now" : when(zone.planned_start, now)}</Table.Cell>
+              <Table.Cell textAlign="end">
+                {intensity(zone.planned_mean)}
+                {percentChange(zone.planned_mean, zone.mean_if_now) ? <Text as="span" color="fg.muted"> ({percentChange(zone.planned_mean, zone.mean_if_now)})</Text> : null}
+              </Table.Cell>
+              <Table.Cell>{zone.used ?? "—"}{zone.threshold_value !== null ? `, threshold ${intensity(zone.threshold_value)}` : ""}</Table.Cell>
+            </Table.Row>
+          ))}
+        </Table.Body>
+      </Table.Root>
+    </Box>
+  );
+};
 
 const WaitChart = ({ state, zone, now }: { state: WaitState; zone: WaitZone; now: Date }) => {
   const measured = toSteps(zone.series.filter((p) => !p.forecast));

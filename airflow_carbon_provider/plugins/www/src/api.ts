@@ -145,7 +145,50 @@ export type FleetRun = {
   nodepool_changes: number;
 };
 
-export type Fleet = { since: string; until: string | null; runs: FleetRun[] };
+export type Totals = {
+  runs: number;
+  emitted_g: number;
+  avoided_g: number;
+  baseline_g: number;
+  energy_kwh: number;
+  by_status: Record<string, number>;
+  forced: number;
+  degraded: number;
+};
+
+export type Group = Totals & { key: string };
+
+export type TrendPoint = { start: string; end: string; emitted_g: number; baseline_g: number };
+
+/** GET /carbon/api/fleet: aggregates over every run that passes the filter, and one page of those runs. */
+export type Fleet = {
+  since: string;
+  until: string | null;
+  tz: string;
+  runs_in_range: number;
+  matched: number;
+  totals: Totals;
+  by_dag: Group[];
+  by_zone: Group[];
+  trend: { step: "hour" | "day" | null; points: TrendPoint[] };
+  sort: string;
+  order: "asc" | "desc";
+  offset: number;
+  limit: number | null;
+  runs: FleetRun[];
+};
+
+/** The fleet query: the time range, the filter, the order, the page (no limit: every match) and the user's zone. */
+export type FleetParams = {
+  since: string;
+  q?: string;
+  status?: string;
+  sort?: string;
+  order?: "asc" | "desc";
+  offset?: number;
+  limit?: number;
+  tz?: string;
+};
 
 export class ApiError extends Error {
   constructor(
@@ -159,7 +202,7 @@ export class ApiError extends Error {
 /** A URL of the Carbon sub-app, under the Airflow UI's base path (the page's <base href>). */
 export const carbonUrl = (path: string): string => new URL(`carbon/${path}`, document.baseURI).toString();
 
-const getJson = async <T,>(path: string): Promise<T> => {
+export const getJson = async <T,>(path: string): Promise<T> => {
   const response = await fetch(carbonUrl(path), { credentials: "same-origin", headers: { Accept: "application/json" } });
   const body: unknown = await response.json().catch(() => ({}));
   if (!response.ok) {
@@ -172,8 +215,13 @@ const getJson = async <T,>(path: string): Promise<T> => {
 export const runPath = (dagId: string, runId: string): string =>
   `api/runs/${encodeURIComponent(dagId)}/${encodeURIComponent(runId)}`;
 
-export const fleetPath = (since: string, until?: string): string =>
-  `api/fleet?since=${encodeURIComponent(since)}${until ? `&until=${encodeURIComponent(until)}` : ""}`;
+export const fleetPath = (params: FleetParams): string => {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== undefined && value !== "") query.set(name, String(value));
+  }
+  return `api/fleet?${query.toString()}`;
+};
 
 export type Loaded<T> = { data?: T; error?: ApiError | Error; loading: boolean; reload: () => void };
 

@@ -1,78 +1,13 @@
-// The dashboard's arithmetic, shared by the nav page, the widget and the CSV export: exactly what is shown.
+// The columns of the Carbon page's runs table and of its CSV export (one definition for both), and the order
+// of the per-DAG and per-zone tables (complete lists, sorted in the browser; the runs are sorted by the API).
 import type { FleetRun } from "./api";
-import { stamp } from "./format";
-
-export type Totals = {
-  runs: number;
-  emitted_g: number;
-  avoided_g: number;
-  baseline_g: number;
-  energy_kwh: number;
-  byStatus: Record<string, number>;
-  forced: number;
-  degraded: number;
-};
-
-const add = (total: number, value: number | null): number => total + (value ?? 0);
-
-/** Emitted grams count for every run; avoided only for successful accounted runs (``counted_avoided_g``). */
-export const totals = (runs: FleetRun[]): Totals =>
-  runs.reduce<Totals>(
-    (sum, run) => ({
-      runs: sum.runs + 1,
-      emitted_g: add(sum.emitted_g, run.emitted_g),
-      avoided_g: add(sum.avoided_g, run.counted_avoided_g),
-      baseline_g: add(sum.baseline_g, run.counted_avoided_g === null ? null : run.baseline_g),
-      energy_kwh: add(sum.energy_kwh, run.energy_kwh),
-      byStatus: { ...sum.byStatus, [run.status]: (sum.byStatus[run.status] ?? 0) + 1 },
-      forced: sum.forced + (run.forced ? 1 : 0),
-      degraded: sum.degraded + (run.degraded ? 1 : 0),
-    }),
-    { runs: 0, emitted_g: 0, avoided_g: 0, baseline_g: 0, energy_kwh: 0, byStatus: {}, forced: 0, degraded: 0 },
-  );
-
-export type Group = Totals & { key: string };
-
-export const groupBy = (runs: FleetRun[], keys: (run: FleetRun) => string[]): Group[] => {
-  const groups = new Map<string, FleetRun[]>();
-  for (const run of runs) {
-    for (const key of keys(run).length ? keys(run) : ["(none)"]) {
-      groups.set(key, [...(groups.get(key) ?? []), run]);
-    }
-  }
-  return [...groups.entries()].map(([key, members]) => ({ key, ...totals(members) }));
-};
-
-export const matches = (run: FleetRun, text: string): boolean => {
-  const needle = text.trim().toLowerCase();
-  if (!needle) return true;
-  return [run.dag_id, run.run_id, run.state ?? "", run.status, ...run.zones, ...run.reasons]
-    .some((field) => field.toLowerCase().includes(needle));
-};
-
-export type Bucket = { start: Date; end: Date; emitted_g: number; baseline_g: number };
-
-/** Emitted and at-release grams per hour (ranges up to two days) or per UTC day, over accounted runs. */
-export const trend = (runs: FleetRun[]): Bucket[] => {
-  const dated = runs.filter((run) => run.run_after && run.emitted_g !== null);
-  if (!dated.length) return [];
-  const times = dated.map((run) => new Date(run.run_after as string).getTime());
-  const size = Math.max(...times) - Math.min(...times) <= 2 * 86_400_000 ? 3_600_000 : 86_400_000;
-  const buckets = new Map<number, Bucket>();
-  dated.forEach((run, index) => {
-    const start = Math.floor(times[index] / size) * size;
-    const bucket = buckets.get(start) ?? { start: new Date(start), end: new Date(start + size), emitted_g: 0, baseline_g: 0 };
-    bucket.emitted_g += run.emitted_g ?? 0;
-    bucket.baseline_g += run.baseline_g ?? run.emitted_g ?? 0;
-    buckets.set(start, bucket);
-  });
-  return [...buckets.values()].sort((a, b) => a.start.getTime() - b.start.getTime());
-};
+import type { Times } from "./format";
 
 export type Column<T> = { key: string; label: string; value: (row: T) => string | number | null; csv?: (row: T) => string };
 
-export const RUN_COLUMNS: Column<FleetRun>[] = [
-  { key: "run_after", label: "Released", value: (r) => r.run_after, csv: (r) => r.run_after ?? "" },
+/** The runs table's columns; ``times`` writes the release time in the user's zone (ISO 8601 with its offset). */
+export const runColumns = (times: Times): Column<FleetRun>[] => [
+  { key: "run_after", label: "Released", value: (r) => r.run_after, csv: (r) => times.iso(r.run_after) },
   { key: "dag_id", label: "DAG", value: (r) => r.dag_id },
   { key: "run_id", label: "Run", value: (r) => r.run_id },
   { key: "state", label: "Run state", value: (r) => r.state },
@@ -106,5 +41,3 @@ const cell = (value: string | number | null): string => {
 export const toCsv = <T,>(rows: T[], columns: Column<T>[]): string =>
   [columns.map((c) => cell(c.label)).join(","), ...rows.map((row) => columns.map((c) => cell(c.csv ? c.csv(row) : c.value(row))).join(","))]
     .join("\r\n") + "\r\n";
-
-export const fileStamp = (iso: string): string => stamp(iso).replaceAll(/[ :]/g, "").replace("UTC", "Z");
