@@ -126,19 +126,23 @@ def header() -> str:
 
 
 def render(
-    sections: dict[str, tuple[int, Callable[[Context], str]]], wanted: set[str], old: dict[str, str], context: Context
-) -> str:
-    """The whole file: wanted sections regenerated, the others kept (or a note if never generated)."""
+    sections: dict[str, tuple[int, Callable[[Context], str]]],
+    wanted: set[str],
+    old: dict[str, str],
+    context: Context,
+    write: Callable[[str], None],
+) -> None:
+    """Write the whole file after each wanted section is regenerated (the others kept, or a note if never
+    generated), so a section that fails late loses none of the ones already done."""
     stamp = f"<!-- generated {datetime.now(UTC):%Y-%m-%d} with Python {platform.python_version()} -->\n"
-    parts = [header()]
-    for name, (_, function) in sorted(sections.items(), key=lambda item: (item[1][0], item[0])):
-        if name in wanted:
-            print(f"section {name} ...", file=sys.stderr, flush=True)
-            body = stamp + function(context).rstrip("\n") + "\n"
-        else:
-            body = old.get(name) or f"_Not generated yet: `make benchmarks SECTIONS={name}`._\n"
-        parts.append(f"{START.format(name)}\n{body}{END.format(name)}\n")
-    return "\n".join(parts)
+    bodies = {name: old.get(name) or f"_Not generated yet: `make benchmarks SECTIONS={name}`._\n" for name in sections}
+    ordered = sorted(sections.items(), key=lambda item: (item[1][0], item[0]))
+    for name, (_, function) in ordered:
+        if name not in wanted:
+            continue
+        print(f"section {name} ...", file=sys.stderr, flush=True)
+        bodies[name] = stamp + function(context).rstrip("\n") + "\n"
+        write("\n".join([header(), *(f"{START.format(n)}\n{bodies[n]}{END.format(n)}\n" for n, _ in ordered)]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(sorted(sections))}")
     old = current_blocks(args.out.read_text(encoding="utf-8")) if args.out.exists() else {}
     context = Context(data=args.data, only_zones=args.zones, processes=args.processes)
-    args.out.write_text(render(sections, wanted, old, context), encoding="utf-8")
+    render(sections, wanted, old, context, lambda text: args.out.write_text(text, encoding="utf-8"))
     print(f"wrote {args.out} ({', '.join(sorted(wanted))})", file=sys.stderr)
     return 0
 

@@ -55,7 +55,7 @@ def _naive_per_wait(context: Any, samples: int = 300) -> float:
     spec = PlanSpec(duration=timedelta(hours=4), deadline_kind="start")  # type: ignore[arg-type]
     times = []
     for k in range(samples):
-        i = 400 + 29 * k
+        i = 400 + k * (len(readings) - 401) // samples  # spread over the year after 14 days of history
         now = readings[i].start + timedelta(minutes=30)
         data = {ZONE: ZoneData(latest=readings[i], history=readings[i - 336 : i])}
         c0 = time.process_time()
