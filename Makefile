@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 CONSTRAINTS := constraints/constraints-3.11.txt
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(CONSTRAINTS) | cksum | cut -d" " -f1)
 
-.PHONY: venv demo test lint typecheck unit ui ui-bundle ui-bundle-check screenshots benchmarks matrix test-stress clean
+.PHONY: venv demo test lint typecheck unit ui ui-bundle ui-bundle-check screenshots benchmarks replay-plot matrix test-stress clean
 
 venv: $(STAMP)
 
@@ -49,8 +49,12 @@ ui-bundle-check: ui-bundle  ## CI: the committed bundle is exactly what its sour
 screenshots: venv  ## regenerate the README's screenshots (docs/screenshots) with the browser tests (~4 min)
 	CARBON_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/browser -q
 
-benchmarks: venv  ## regenerate BENCHMARKS.md from ../shared/data (several minutes)
-	$(BIN)/python benchmarks/run.py
+benchmarks: venv  ## regenerate BENCHMARKS.md from ../shared/data (tens of minutes); SECTIONS=a,b for only those
+	nice -n 10 $(BIN)/python benchmarks/run.py $(if $(SECTIONS),--sections $(SECTIONS))
+
+replay-plot: venv  ## regenerate docs/replay.svg (the README's picture) from the bundled data
+	$(BIN)/python -m airflow_carbon_provider.cli replay --data airflow_carbon_provider/carbon/data --duration 4h \
+		--poll-interval 30m --plot docs/replay.svg
 
 matrix: venv  ## regenerate tests/hardening/MATRIX.md (the fault matrix; a test checks it is current)
 	$(BIN)/python -m tests.hardening.matrix

@@ -107,6 +107,17 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Epoch seconds at which replay_start applies; set it when replay_speed != 1.",
                         "schema": {"type": ["number", "null"]},
                     },
+                    "replay_forecast": {
+                        "label": "Replay forecast",
+                        "description": "perfect (the recorded future, default), none (no forecast: auto uses its "
+                        "built-in forecaster) or an error such as 0.05 (recorded future + Gaussian noise).",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "replay_forecast_seed": {
+                        "label": "Replay forecast seed",
+                        "description": "Seed of the replay forecast's noise (default 0).",
+                        "schema": {"type": ["integer", "null"]},
+                    },
                     "emission_factor": {
                         "label": "Emission factor",
                         "description": "Electricity Maps / replay column: lifecycle (default) or direct.",

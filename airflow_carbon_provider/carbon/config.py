@@ -38,6 +38,8 @@ EXTRA_FIELDS = (
     "replay_start",
     "replay_speed",
     "replay_wall_origin",
+    "replay_forecast",
+    "replay_forecast_seed",
     "emission_factor",
     "signal",
     "timeout",
@@ -58,6 +60,8 @@ class SourceConfig:
     replay_start: datetime | None = None
     replay_speed: float = 1.0
     replay_wall_origin: float | None = None
+    replay_forecast_error: float | None = 0.0
+    replay_forecast_seed: int = 0
     emission_factor: str = "lifecycle"
     signal: SignalKind | None = None
     timeout: float = 10.0
@@ -110,6 +114,8 @@ class SourceConfig:
             replay_wall_origin=_number(fields["replay_wall_origin"], "replay_wall_origin")
             if "replay_wall_origin" in fields
             else None,
+            replay_forecast_error=_replay_forecast(fields.get("replay_forecast", "perfect")),
+            replay_forecast_seed=_whole(fields.get("replay_forecast_seed", 0), "replay_forecast_seed"),
             emission_factor=str(fields.get("emission_factor", "lifecycle")),
             signal=parse_choice(SignalKind, fields["signal"], "signal") if "signal" in fields else None,
             timeout=_number(fields.get("timeout", 10.0), "timeout"),
@@ -155,8 +161,35 @@ def build_source(config: SourceConfig, clock: Clock | None = None, cache: TtlCac
                 replay_start=config.replay_start,
                 replay_speed=config.replay_speed,
                 replay_wall_origin=config.replay_wall_origin,
+                forecast_error=config.replay_forecast_error,
+                forecast_seed=config.replay_forecast_seed,
             )
     raise AssertionError(f"unhandled source {config.source}")
+
+
+def _replay_forecast(value: Any) -> float | None:
+    """``perfect`` (the recorded future), ``none`` (no forecast) or an error fraction such as ``0.05``."""
+    text = str(value).strip().lower()
+    if text == "perfect":
+        return 0.0
+    if text == "none":
+        return None
+    try:
+        error = float(text)
+    except ValueError:
+        error = -1.0
+    if not 0 <= error < 10:
+        raise ValueError(
+            f"replay_forecast must be 'perfect', 'none' or a forecast error fraction such as 0.05, got {value!r}"
+        )
+    return error
+
+
+def _whole(value: Any, name: str) -> int:
+    number = _number(value, name)
+    if not number.is_integer():
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return int(number)
 
 
 def _number(value: Any, name: str) -> float:

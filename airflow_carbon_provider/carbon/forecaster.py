@@ -2,10 +2,10 @@
 
 Uses history only (never a value that starts at or after the forecast's origin). The forecast for a time t is
 a daily profile -- the weighted mean of the same time of day over the previous 14 days, recent days and the same
-weekday weighted more -- shifted by the current deviation from that profile, which decays with the lead time.
-Grid intensity is driven by the daily solar/demand cycle, the working week and weather systems lasting hours to
-days; the profile captures the first two, the decaying deviation the third. Parameters were chosen on the
-2020-2023 dev data (BENCHMARKS.md).
+weekday weighted more -- shifted by the current deviation from that profile (the last hour's), which fades slowly
+with the lead time: weather-driven levels (wind, hydro, imports) last many hours. Its parameters and what they were
+chosen on are in BENCHMARKS.md ("The built-in forecaster"). Each slot's value depends only on the history and the
+origin, never on how far the forecast runs, so waits of different lengths sharing one forecast see the same numbers.
 """
 
 from __future__ import annotations
@@ -26,41 +26,33 @@ class ForecasterConfig:
     ``level_decay ** lead_hours``."""
 
     days: int = 14
-    day_decay: float = 0.9
+    day_decay: float = 0.8
     week_weight: float = 1.0
-    level_hours: float = 3.0
-    level_decay: float = 0.8
+    level_hours: float = 1.0
+    level_decay: float = 0.98
     min_step: float = 300.0
     max_step: float = HOUR
 
 
 DEFAULT = ForecasterConfig()
-HORIZON_STEP = 12 * HOUR
-"""Forecasts run to a multiple of this past the origin, so jobs of different lengths planned at the same time share
-one forecast (the replay plans 1, 4 and 8 h jobs at each release)."""
-
-_last: tuple[object, object, tuple[object, ...], Series] | None = None
+HORIZON_STEP = 48 * HOUR
+"""Forecasts run to a multiple of this past the origin: waits up to two days long all see one series of the same
+length, whoever computed it (a trigger for its single wait or a replay for many), so their window means agree
+to the last bit."""
 
 
 def forecast(history: Series, *, origin: float, end: float, config: ForecasterConfig | None = None) -> Series:
     """Forecast ``[origin, end)`` from ``history`` (only its intervals starting before ``origin`` are read).
 
     Slots follow the history's own resolution (clamped to 5 min .. 1 h) and run to ``end`` rounded up to
-    :data:`HORIZON_STEP`. Empty when history is empty.
+    :data:`HORIZON_STEP` (at least one step). Empty when history is empty.
     """
-    global _last  # noqa: PLW0603 -- a one-entry memo: the same forecast asked again for another job length
     config = config or DEFAULT
     known = history.before(origin)
-    if not len(known) or end <= origin:
+    if not len(known):
         return Series.empty()
-    end = origin + math.ceil((end - origin) / HORIZON_STEP) * HORIZON_STEP
-    key = (known.lo, known.hi, origin, end, config)
-    last = _last
-    if last is not None and last[0] is known.starts and last[1] is known.values and last[2] == key:
-        return last[3]
-    result = _forecast(known, origin, end, config)
-    _last = (known.starts, known.values, key, result)
-    return result
+    end = origin + max(1, math.ceil((end - origin) / HORIZON_STEP)) * HORIZON_STEP
+    return _forecast(known, origin, end, config)
 
 
 def _forecast(known: Series, origin: float, end: float, config: ForecasterConfig) -> Series:
@@ -80,10 +72,13 @@ def _forecast(known: Series, origin: float, end: float, config: ForecasterConfig
     means = known.window_means(a, a + step)
     past = means[: len(targets) * config.days].reshape(len(targets), config.days)
     actual = means[len(targets) * config.days :]
-    usable = ~np.isnan(past)
-    w = np.where(usable, weights[None, :], 0.0)
-    total = w.sum(axis=1)
-    weighted = (np.where(usable, past, 0.0) * w).sum(axis=1)
+    # Day by day, element-wise: a slot's value never depends on how many slots are forecast (a row-wise sum
+    # could take another summation order for another array length).
+    total, weighted = np.zeros(len(targets)), np.zeros(len(targets))
+    for day in range(config.days):
+        usable = ~np.isnan(past[:, day])
+        total += np.where(usable, weights[day], 0.0)
+        weighted += np.where(usable, past[:, day] * weights[day], 0.0)
     fallback = float(known.view_values()[-max(1, int(DAY // step)) :].mean())
     profile = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), fallback)
     deviation = actual - profile[:n_level]

@@ -1,30 +1,151 @@
 """The planner: when should a job of a given duration start, before its deadline, to run on the cleanest power?
 
-One implementation for the sensor, the trigger and the replay. Pure code: readings in, a :class:`Plan` out.
-The planner never reads history that starts at or after ``now`` (no look-ahead), and it says in the plan what
-data it rested on and whether that data was degraded; what to do about degraded data is the caller's choice.
+One implementation for the sensor, the trigger and the replay. Pure code: readings in, plans out. What a zone's
+data say at a poll is an :class:`~airflow_carbon_provider.carbon.outlook.Outlook`, built once; :func:`verdicts`
+plans any number of waits of one spec on it at O(log n) each (the replay and a triggerer decide many waits per
+poll); :func:`plan` is the same for one job, with the :class:`Plan` that says what data it rested on and whether
+that data was degraded. What to do about degraded data is the caller's choice. The planner never reads history
+that starts after ``now`` (no look-ahead; a reading starting exactly at ``now`` is known: it is the latest).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
-from airflow_carbon_provider.carbon import forecaster
-from airflow_carbon_provider.carbon.hysteresis import GateState, GridState, Hysteresis
-from airflow_carbon_provider.carbon.policy import PlanSpec, Policy, Threshold
-from airflow_carbon_provider.carbon.readings import Reading, as_utc
+from airflow_carbon_provider.carbon.hysteresis import CLEAN, Gates, GateState, Hysteresis
+from airflow_carbon_provider.carbon.outlook import BUILT_IN, SOURCE, Outlook
+from airflow_carbon_provider.carbon.policy import PlanSpec, Policy
+from airflow_carbon_provider.carbon.readings import as_utc
 from airflow_carbon_provider.carbon.series import Series, from_epoch
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
+    from datetime import datetime
 
+    import numpy as np
+    import numpy.typing as npt
+
+    from airflow_carbon_provider.carbon.readings import Reading
     from airflow_carbon_provider.carbon.series import FloatArray
 
-STALE_AFTER = timedelta(hours=1)
-"""A latest reading that ended longer ago than this (or than two of its intervals, if longer) is stale."""
-_TIE_DECIMALS = 9
+
+class Case(IntEnum):
+    """Why a wait got its plan (one code per branch of the planner)."""
+
+    FORCED = 0  # the latest start is not after now: start now
+    NO_DATA = 1  # neither history nor forecast: the latest start
+    NOW = 2  # policy "now"
+    GATE = 3  # threshold / hysteresis: now if green, else the latest start
+    SOURCE = 4  # best start on the source's forecast
+    BUILT_IN = 5  # best start on the built-in forecast
+    NO_HISTORY = 6  # no covering source forecast and no history to forecast from: the latest start
+
+
+_FORCED, _NO_DATA, _NOW, _GATE, _SOURCE, _BUILT_IN, _NO_HISTORY = (int(c) for c in Case)
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    """One zone's plans at one poll for many waits of one spec, as arrays indexed like the waits (epoch seconds;
+    NaN means: unknown)."""
+
+    now: float
+    latest: FloatArray
+    start: FloatArray
+    expected: FloatArray
+    mean_now: FloatArray
+    case: npt.NDArray[np.int8]
+    threshold: float | None
+    gates: Gates | None
+    run_now: npt.NDArray[np.bool_]
+    forced: npt.NDArray[np.bool_]
+
+
+def verdicts(outlook: Outlook, spec: PlanSpec, latest: FloatArray, gates: Gates | None = None) -> Verdicts:
+    """Plan waits with latest starts ``latest`` (epoch s) on ``outlook``; ``gates``: their hysteresis gates."""
+    import numpy as np
+
+    now, duration = outlook.now, spec.duration.total_seconds()
+    latest = np.asarray(latest, dtype=np.float64)
+    n = len(latest)
+    nan = np.full(n, np.nan)
+    start, expected, mean_now, case = latest, nan, nan, np.full(n, _NO_DATA, dtype=np.int8)
+    threshold: float | None = None
+    stepped = gates
+    if outlook.has_data:
+        if spec.policy is Policy.NOW:
+            start, case[:] = np.full(n, now), _NOW
+        elif spec.policy in (Policy.THRESHOLD, Policy.HYSTERESIS):
+            go, threshold, stepped = _gate(outlook, spec, gates, n)
+            start, case[:] = np.where(go, now, latest), _GATE
+            covered = outlook.source_covers(latest + duration)
+            if covered.any():  # report what the source's forecast expects, if it covers the job
+                series = outlook.source_series()
+                mean_now, expected = nan.copy(), nan.copy()
+                mean_now[covered] = series.window_means([now], [now + duration])[0]
+                expected[covered] = series.window_means(start[covered], start[covered] + duration)
+        else:
+            start, expected, mean_now, case = _best(outlook, duration, latest, case)
+    forced = latest <= now
+    if forced.any():
+        start, case = np.where(forced, now, start), np.where(forced, _FORCED, case).astype(np.int8)
+        expected, mean_now = np.where(forced, np.nan, expected), np.where(forced, np.nan, mean_now)
+        if stepped is not gates and stepped is not None:
+            stepped = stepped.where(~forced, gates if gates is not None else Gates.none(n))
+    start = np.minimum(np.maximum(start, now), np.maximum(latest, now))
+    return Verdicts(now, latest, start, expected, mean_now, case, threshold, stepped, start <= now, forced)
+
+
+def _best(outlook: Outlook, duration: float, latest: FloatArray, case: Any) -> tuple[Any, Any, Any, Any]:
+    """Forecast-type policies: the best start on the source's forecast where it covers the job, else on the
+    built-in forecast (none without history)."""
+    import numpy as np
+
+    covered = outlook.source_covers(latest + duration)
+    parts = [(SOURCE, covered, _SOURCE), (BUILT_IN, ~covered, _BUILT_IN)]
+    for kind, mask, code in parts:
+        if mask.all() and (kind == SOURCE or len(outlook.history)):  # the common case: one series for all
+            best, expected, now_mean = outlook.minima(kind, duration, float(latest.max()) + duration).best(latest)
+            return best, expected, np.full(len(latest), now_mean), np.full(len(latest), code, dtype=np.int8)
+    start, expected, mean_now = latest.copy(), np.full(len(latest), np.nan), np.full(len(latest), np.nan)
+    for kind, mask, code in parts:
+        if not mask.any():
+            continue
+        if kind == BUILT_IN and not len(outlook.history):
+            case[mask] = _NO_HISTORY
+            continue
+        minima = outlook.minima(kind, duration, float(latest[mask].max()) + duration)
+        start[mask], expected[mask], mean_now[mask] = minima.best(latest[mask])
+        case[mask] = code
+    return start, expected, mean_now, case
+
+
+def _gate(outlook: Outlook, spec: PlanSpec, gates: Gates | None, n: int) -> tuple[Any, float | None, Gates | None]:
+    """Threshold-type policies: is the grid green for each wait, the (low) threshold, and the stepped gates."""
+    import numpy as np
+
+    now_value = outlook.intensity_now
+    if spec.policy is Policy.THRESHOLD:
+        assert spec.threshold is not None
+        value = outlook.threshold(spec.threshold)
+        green = value is not None and now_value is not None and now_value < value
+        return np.full(n, green), value, gates
+    assert spec.low is not None
+    assert spec.high is not None
+    low, high = outlook.threshold(spec.low), outlook.threshold(spec.high)
+    if low is None or high is None or now_value is None:
+        unchanged = gates.state == CLEAN if gates is not None else np.zeros(n, dtype=bool)
+        return unchanged, low, gates
+    stepped = Hysteresis(low, max(low, high), spec.min_dwell).step_many(
+        gates if gates is not None else Gates.none(n), now_value, outlook.now
+    )
+    return stepped.state == CLEAN, low, stepped
+
+
+# --- one job: the plan with its reasons ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -85,12 +206,6 @@ class Plan:
         return " ".join(parts)
 
 
-def _as_series(data: Series | Sequence[Reading]) -> Series:
-    if isinstance(data, Series):
-        return data
-    return Series.from_readings(list(data)) if len(data) else Series.empty()
-
-
 def plan(
     spec: PlanSpec,
     *,
@@ -102,262 +217,107 @@ def plan(
 ) -> Plan:
     """Plan one job released at ``now`` with a ``deadline`` of kind ``spec.deadline_kind``.
 
-    ``history``: readings known at ``now`` (anything starting at/after ``now`` is ignored); ``forecast``: the
+    ``history``: readings known at ``now`` (anything starting after ``now`` is ignored); ``forecast``: the
     source's forecast, possibly empty or not covering the window. Policy ``oracle`` plans like ``forecast`` (the
-    replay feeds it the true future). ``gate_state`` carries the hysteresis gate
-    from the previous plan. A :class:`~airflow_carbon_provider.carbon.series.Series` may be passed instead of
-    readings (the replay does, to avoid conversions); the algorithm is the same.
+    replay feeds it the true future). ``gate_state`` carries the hysteresis gate from the previous plan. A
+    :class:`~airflow_carbon_provider.carbon.series.Series` may be passed instead of readings.
     """
-    return _Planner(
-        spec=spec,
-        now=as_utc(now, "now"),
-        deadline=as_utc(deadline, "deadline"),
-        history=history,
-        forecast=forecast,
-        gate_state=gate_state,
-    ).run()
+    outlook = Outlook(now=now, history=history, forecast=forecast, history_window=spec.history_window)
+    return plan_on(outlook, spec, deadline=deadline, gate_state=gate_state)
 
 
-class _Planner:
-    """One planning call's state; a class only to keep the policies' shared inputs in one place."""
-
-    def __init__(
-        self,
-        *,
-        spec: PlanSpec,
-        now: datetime,
-        deadline: datetime,
-        history: Series | Sequence[Reading],
-        forecast: Series | Sequence[Reading],
-        gate_state: GateState | None,
-    ) -> None:
-        self.spec, self.now_dt, self.gate_state = spec, now, gate_state
-        self.now = now.timestamp()
-        self.duration = spec.duration.total_seconds()
-        self.latest_start = (deadline - spec.latest_start_offset()).timestamp()
-        self.history = _as_series(history).before(self.now)
-        self.source_forecast = _as_series(forecast).ending_after(self.now)
-        self._source: Series | None = None
-        self.notes: list[str] = []
-        self.degraded = False
-        self.recent = self.history.ending_after(self.now - spec.history_window.total_seconds())
-        self.intensity_now: float | None = None
-        if len(self.history):
-            age = self.now - self.history.last_end
-            if age > max(STALE_AFTER.total_seconds(), 2 * self.history.last_length):
-                self._degrade(f"latest reading is stale (ended {timedelta(seconds=round(age))} before now)")
-            else:
-                self.intensity_now = self.history.last_value
-
-    def _degrade(self, note: str) -> None:
-        self.degraded = True
-        self.notes.append(note)
-
-    def run(self) -> Plan:
-        spec = self.spec
-        if self.latest_start <= self.now:
-            self.notes.append("latest start is not after now: start now")
-            return self._plan(self.now, used=spec.policy.value, forced=True)
-        if not len(self.history) and not len(self.source_forecast):
-            self._degrade("no data at all: planned start is the latest start")
-            return self._plan(self.latest_start, used="no-data")
-        if spec.policy is Policy.NOW:
-            return self._plan(self.now, used="now")
-        if spec.policy is Policy.THRESHOLD:
-            return self._threshold()
-        if spec.policy is Policy.HYSTERESIS:
-            return self._hysteresis()
-        return self._forecast()
-
-    # --- shared pieces -------------------------------------------------------------------------------------
-
-    def _window_end(self) -> float:
-        return self.latest_start + self.duration
-
-    def _source_covers(self) -> bool:
-        used = self._source_used()
-        return used.covers(self.now, self._window_end())
-
-    def _source_used(self) -> Series:
-        """The source forecast with the measured interval still running at ``now`` in front (built once)."""
-        if self._source is None:
-            self._source = (
-                self._with_current(self.source_forecast) if len(self.source_forecast) else self.source_forecast
-            )
-        return self._source
-
-    def _with_current(self, future: Series) -> Series:
-        """The measured interval that is still running at ``now`` (if any), followed by ``future``."""
-        current = self.history.ending_after(self.now)
-        return current.concat(future) if len(current) else future
-
-    def _built_in(self) -> Series:
-        origin = max(self.now, self.history.last_end) if len(self.history) else self.now
-        predicted = forecaster.forecast(self.recent, origin=origin, end=self._window_end())
-        return self._with_current(predicted)
-
-    def _means(self, series: Series | None, starts: list[float]) -> list[float] | None:
-        if series is None or not len(series):
-            return None
-        return [float(m) for m in series.window_means(starts, [s + self.duration for s in starts])]
-
-    def _plan(
-        self,
-        start: float,
-        *,
-        used: str,
-        series: Series | None = None,
-        threshold: float | None = None,
-        forced: bool = False,
-        gate: GateState | None = None,
-        means: tuple[float, float] | None = None,
-    ) -> Plan:
-        """``means``: (mean if started now, mean at ``start``) when the caller already has them."""
-        start = min(max(start, self.now), max(self.latest_start, self.now))
-        if means is None:
-            computed = self._means(series, [self.now, start])
-            means = (computed[0], computed[1]) if computed is not None else None
-        expected = mean_now = None
-        if means is not None:
-            mean_now = None if means[0] != means[0] else means[0]
-            expected = None if means[1] != means[1] else means[1]
-        return Plan(
-            start=self.now_dt if start == self.now else from_epoch(start),
-            run_now=start <= self.now,
-            expected_mean=expected,
-            intensity_now=self.intensity_now,
-            mean_if_now=mean_now,
-            threshold_value=threshold,
-            policy=self.spec.policy,
-            used=used,
-            data=self._data(series, used),
-            degraded=self.degraded,
-            notes=tuple(self.notes),
-            deadline_forced=forced,
-            gate_state=gate if gate is not None else self.gate_state,
-            latest_start=from_epoch(max(self.latest_start, self.now)),
-        )
-
-    def _data(self, series: Series | None, used: str) -> str:
-        parts = [f"history: {len(self.history)} readings"]
-        if len(self.history):
-            parts[0] += f" up to {from_epoch(self.history.last_end).isoformat()}"
-        parts.append(f"source forecast: {len(self.source_forecast)} readings")
-        if series is not None and len(series):
-            parts.append(f"planned on {used} ({len(series)} intervals)")
-        return "; ".join(parts)
-
-    def _resolve(self, threshold: Threshold) -> float | None:
-        if not threshold.percentile:
-            return threshold.value
-
-        base = self.recent.view_values()
-        if not len(base) and len(self.source_forecast):
-            base = self.source_forecast.view_values()
-            self.notes.append("percentile threshold taken from the forecast (no recent history)")
-        if not len(base):
-            return None
-        return percentile(base, threshold.value)
-
-    def _reference_series(self) -> Series | None:
-        """Forecast for reporting the expected means of threshold-type plans (only a covering source one)."""
-        return self._source_used() if self._source_covers() else None
-
-    # --- policies ------------------------------------------------------------------------------------------
-
-    def _threshold(self) -> Plan:
-        assert self.spec.threshold is not None
-        value = self._resolve(self.spec.threshold)
-        if value is None:
-            self._degrade("no data to resolve the percentile threshold")
-        green = value is not None and self.intensity_now is not None and self.intensity_now < value
-        if self.intensity_now is None and value is not None:
-            self._degrade("no current reading to compare with the threshold")
-        start = self.now if green else self.latest_start
-        return self._plan(start, used="threshold", series=self._reference_series(), threshold=value)
-
-    def _hysteresis(self) -> Plan:
-        assert self.spec.low is not None
-        assert self.spec.high is not None
-        low, high = self._resolve(self.spec.low), self._resolve(self.spec.high)
-        if low is None or high is None or self.intensity_now is None:
-            self._degrade("no current reading or no data to resolve the thresholds: gate unchanged")
-            gate = self.gate_state
-        else:
-            gate = Hysteresis(low, max(low, high), self.spec.min_dwell).step(
-                self.gate_state, self.intensity_now, self.now_dt
-            )
-        start = self.now if gate is not None and gate.state is GridState.CLEAN else self.latest_start
-        return self._plan(start, used="hysteresis", series=self._reference_series(), threshold=low, gate=gate)
-
-    def _forecast(self) -> Plan:
-        spec = self.spec
-        if self._source_covers():
-            series, used = self._source_used(), "source-forecast"
-        else:
-            if spec.policy is Policy.FORECAST or len(self.source_forecast):
-                covered = self._source_used().coverage(self.now, self._window_end())
-                note = f"source forecast covers {covered:.0%} of the window; planned on the built-in forecaster"
-                if spec.policy is Policy.AUTO:
-                    self.notes.append(note)
-                else:
-                    self._degrade(note)
-            if not len(self.history):
-                self._degrade("no history for the built-in forecaster: planned start is the latest start")
-                return self._plan(self.latest_start, used="no-data")
-            series, used = self._built_in(), "forecaster"
-        if spec.policy is Policy.AUTO:
-            used = f"auto:{used}"
-        start, expected, mean_now = best_start(series, self.now, self.latest_start, self.duration)
-        return self._plan(start, used=used, series=series, means=(mean_now, expected))
-
-
-def best_start(series: Series, earliest: float, latest: float, duration: float) -> tuple[float, float, float]:
-    """The start in ``[earliest, latest]`` minimising the time-weighted mean over ``[start, start+duration)``.
-
-    The mean is piecewise linear in the start, with breaks where the start or the end of the job crosses an
-    interval boundary; so the candidates are ``earliest``, ``latest`` and every boundary ``b`` and ``b - duration``
-    in between. Means are rounded to 1e-9 so float noise cannot break a tie; ties go to the earliest start.
-    Windows without any data never win (NaN means: no data). Returns the start, its mean and the mean of starting
-    at ``earliest``.
-    """
+def plan_on(outlook: Outlook, spec: PlanSpec, *, deadline: datetime, gate_state: GateState | None = None) -> Plan:
+    """:func:`plan` on an outlook that may be shared with other waits."""
     import numpy as np
 
-    bounds = series.boundaries(earliest - duration, latest + duration)
-    candidates = np.concatenate(([earliest, latest], bounds, bounds - duration))
-    candidates = np.sort(candidates[(candidates >= earliest) & (candidates <= latest)])
-    raw = series.window_means(candidates, candidates + duration)
-    means = np.round(raw, _TIE_DECIMALS)
-    means[np.isnan(means)] = np.inf
-    best = int(np.argmin(means))
-    if means[best] == np.inf:
-        return latest, float("nan"), float(raw[0])
-    return float(candidates[best]), float(raw[best]), float(raw[0])
+    latest = (as_utc(deadline, "deadline") - spec.latest_start_offset()).timestamp()
+    gates = Gates.of([gate_state]) if spec.policy is Policy.HYSTERESIS else None
+    return explain(outlook, spec, verdicts(outlook, spec, np.array([latest]), gates), 0, gate_state)
 
 
-def percentile(values: FloatArray, q: float) -> float:
-    """The ``q``-th percentile with linear interpolation between order statistics (numpy's default method)."""
-    import numpy as np
-
-    ordered = np.sort(values)
-    position = q / 100 * (len(ordered) - 1)
-    below = int(position)
-    above = min(below + 1, len(ordered) - 1)
-    return float(ordered[below] + (ordered[above] - ordered[below]) * (position - below))
+_USED = {Case.NO_DATA: "no-data", Case.NOW: "now", Case.SOURCE: "source-forecast", Case.BUILT_IN: "forecaster"}
 
 
-def choose_zone(plans: Mapping[str, Plan]) -> str:
-    """The zone to run in: among zones whose plan says run now, the lowest expected mean wins.
+def explain(outlook: Outlook, spec: PlanSpec, v: Verdicts, i: int, gate_state: GateState | None = None) -> Plan:
+    """Wait ``i`` of ``v`` as a :class:`Plan`: the numbers plus what they rest on, in words."""
+    case = Case(int(v.case[i]))
+    start, latest = float(v.start[i]), float(v.latest[i])
+    notes, degraded = list(outlook.notes), outlook.degraded
+    series: Series | None = None
+    used = spec.policy.value if case in (Case.FORCED, Case.GATE) else _USED.get(case, "no-data")
 
-    A plan without an expected mean counts with its current intensity (unknown counts as +inf). If no zone is
-    ready, the one with the earliest planned start wins (then the lowest expected mean). Ties keep mapping order.
-    """
-    if not plans:
-        raise ValueError("plans must name at least one zone")
+    def degrade(note: str) -> None:
+        nonlocal degraded
+        degraded = True
+        notes.append(note)
 
-    def cost(item: tuple[str, Plan]) -> tuple[float, float]:
-        p = item[1]
-        value = p.expected_mean if p.expected_mean is not None else p.intensity_now
-        return (0.0 if p.run_now else p.start.timestamp(), float("inf") if value is None else value)
+    if case is Case.FORCED:
+        notes.append("latest start is not after now: start now")
+    elif case is Case.NO_DATA:
+        degrade("no data at all: planned start is the latest start")
+    elif case is Case.GATE:
+        _gate_notes(outlook, spec, notes, degrade)
+        if outlook.source_covers(latest + spec.duration.total_seconds()):
+            series = outlook.source_series()
+    elif case in (Case.BUILT_IN, Case.NO_HISTORY):
+        if spec.policy is Policy.FORECAST or len(outlook.source_forecast):
+            window_end = latest + spec.duration.total_seconds()
+            covered = outlook.source_series().coverage(outlook.now, window_end)
+            note = f"source forecast covers {covered:.0%} of the window; planned on the built-in forecaster"
+            (notes.append if spec.policy is Policy.AUTO else degrade)(note)
+        if case is Case.NO_HISTORY:
+            degrade("no history for the built-in forecaster: planned start is the latest start")
+        else:
+            series = outlook.built_in(latest + spec.duration.total_seconds())
+    else:
+        series = outlook.source_series() if case is Case.SOURCE else None
+    if spec.policy is Policy.AUTO and case in (Case.SOURCE, Case.BUILT_IN):
+        used = f"auto:{used}"
 
-    return min(plans.items(), key=cost)[0]
+    def number(value: float) -> float | None:
+        return None if math.isnan(value) else value
+
+    gate = v.gates.state_at(i, outlook.now_dt) if v.gates is not None else gate_state
+    return Plan(
+        start=outlook.now_dt if start == outlook.now else from_epoch(start),
+        run_now=start <= outlook.now,
+        expected_mean=number(float(v.expected[i])),
+        intensity_now=outlook.intensity_now,
+        mean_if_now=number(float(v.mean_now[i])),
+        threshold_value=v.threshold if case is Case.GATE else None,
+        policy=spec.policy,
+        used=used,
+        data=_data(outlook, series, used),
+        degraded=degraded,
+        notes=tuple(notes),
+        deadline_forced=case is Case.FORCED,
+        gate_state=gate if gate is not None else gate_state,
+        latest_start=from_epoch(max(latest, outlook.now)),
+    )
+
+
+def _gate_notes(outlook: Outlook, spec: PlanSpec, notes: list[str], degrade: Any) -> None:
+    """What a threshold-type plan rested on, in words."""
+    thresholds = [spec.threshold] if spec.policy is Policy.THRESHOLD else [spec.low, spec.high]
+    for threshold in thresholds:
+        if threshold is not None and threshold.percentile and outlook.percentile_base_is_forecast:
+            notes.append("percentile threshold taken from the forecast (no recent history)")
+    values = [outlook.threshold(t) for t in thresholds if t is not None]
+    if spec.policy is Policy.THRESHOLD:
+        if values[0] is None:
+            degrade("no data to resolve the percentile threshold")
+        elif outlook.intensity_now is None:
+            degrade("no current reading to compare with the threshold")
+    elif None in values or outlook.intensity_now is None:
+        degrade("no current reading or no data to resolve the thresholds: gate unchanged")
+
+
+def _data(outlook: Outlook, series: Series | None, used: str) -> str:
+    history = outlook.history
+    parts = [f"history: {len(history)} readings"]
+    if len(history):
+        parts[0] += f" up to {from_epoch(history.last_end).isoformat()}"
+    parts.append(f"source forecast: {len(outlook.source_forecast)} readings")
+    if series is not None and len(series):
+        parts.append(f"planned on {used} ({len(series)} intervals)")
+    return "; ".join(parts)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from airflow_carbon_provider.carbon.readings import Reading
 
     FloatArray = npt.NDArray[np.float64]
+    BoolArray = npt.NDArray[np.bool_]
 
 
 def epoch(value: datetime) -> float:
@@ -112,14 +113,25 @@ class Series:
         return Series(self.starts, self.ends, self.values, self.integral, self.covered, lo, max(lo, hi))
 
     def before(self, t: float) -> Series:
-        """The intervals that started before ``t`` (what is known at ``t``: no look-ahead)."""
-
+        """The intervals that started before ``t`` (strictly: e.g. what a forecast from origin ``t`` may read)."""
         return self._view(self.lo, int(self.starts.searchsorted(t, side="left")))
+
+    def known_at(self, t: float) -> Series:
+        """The intervals that started at or before ``t``: what is known at ``t`` (a reading is published when its
+        interval starts, as the sources' "latest" endpoints do; only later intervals are future)."""
+        return self._view(self.lo, int(self.starts.searchsorted(t, side="right")))
 
     def ending_after(self, t: float) -> Series:
         """The intervals that end after ``t``."""
 
         return self._view(int(self.ends.searchsorted(t, side="right")), self.hi)
+
+    def at(self, t: float) -> Series:
+        """The interval that contains ``t`` (start <= t < end), or an empty view."""
+        i = int(self.starts.searchsorted(t, side="right")) - 1
+        if i < self.lo or i >= self.hi or self.ends[i] <= t:
+            return self._view(self.lo, self.lo)
+        return self._view(i, i + 1)
 
     def starting_from(self, t: float) -> Series:
 
@@ -199,12 +211,25 @@ class Series:
 
     def covers(self, a: float, b: float) -> bool:
         """Whether every instant of ``[a, b)`` has data (O(1) for a view without gaps)."""
-        if not len(self) or self.first_start > a or self.last_end < b:
-            return False
+        return bool(self.covers_many(a, [b])[0])
+
+    def covers_many(self, a: float, ends: Any) -> BoolArray:
+        """:meth:`covers` for one start ``a`` and an array of ends (a boolean array)."""
+        import numpy as np
+
+        b: FloatArray = np.asarray(ends, dtype=np.float64)
+        if not len(self) or self.first_start > a:
+            return np.zeros(b.shape, dtype=bool)
+        inside: BoolArray = b <= self.last_end
         spanned = self.last_end - self.first_start
         if float(self.covered[self.hi] - self.covered[self.lo]) >= spanned - 1e-6:
-            return True
-        return self.coverage(a, b) >= 1 - 1e-9
+            return inside
+        result = inside.copy()
+        check = inside & (b > a)
+        if check.any():
+            _, covered = self.window_sums(np.full(int(check.sum()), a), b[check])
+            result[check] = covered / (b[check] - a) >= 1 - 1e-9
+        return result
 
     def boundaries(self, a: float, b: float) -> FloatArray:
         """Interval starts and ends inside ``(a, b]`` (unsorted, may repeat)."""

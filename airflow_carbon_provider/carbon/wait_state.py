@@ -40,7 +40,6 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_carbon_provider.carbon.planner import choose_zone
 from airflow_carbon_provider.carbon.waiting import Status, latest_start
 
 if TYPE_CHECKING:
@@ -76,7 +75,7 @@ def build_wait_state(
     """The snapshot of one poll (schema in the module docstring)."""
     last_start = latest_start(spec, deadline)
     window_end = last_start + spec.duration
-    best = choose_zone(decision.plans) if decision.plans else None
+    best = decision.best_zone
     zones = [
         _zone_entry(zone, decision.plans.get(zone), zone_data, release - HISTORY_BEFORE_RELEASE, window_end)
         for zone, zone_data in data.items()

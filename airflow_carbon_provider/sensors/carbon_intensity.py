@@ -12,6 +12,7 @@ from airflow_carbon_provider.carbon.clock import SystemClock
 from airflow_carbon_provider.carbon.policy import PlanSpec, Policy, Threshold
 from airflow_carbon_provider.carbon.readings import as_utc, parse_utc
 from airflow_carbon_provider.carbon.waiting import (
+    DEFAULT_POLL_INTERVAL,
     Decision,
     OnDeadline,
     Status,
@@ -77,7 +78,7 @@ class CarbonIntensitySensor(BaseSensorOperator):
         deadline: timedelta | datetime | str = timedelta(hours=12),
         deadline_kind: str = "finish",
         on_deadline: str = OnDeadline.RUN.value,
-        poll_interval: timedelta = timedelta(minutes=5),
+        poll_interval: timedelta = DEFAULT_POLL_INTERVAL,
         history_window: timedelta = timedelta(days=14),
         deferrable: bool = True,
         clock: Clock | None = None,

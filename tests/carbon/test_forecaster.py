@@ -17,8 +17,8 @@ def daily(days: int, level: float = 0.0) -> list[float]:
 def test_a_repeating_day_is_forecast_exactly():
     history = Series.from_readings(hourly(daily(8)))
     predicted = forecast(history, origin=at(8 * 24).timestamp(), end=at(9 * 24).timestamp())
-    assert len(predicted) == 24
-    assert predicted.view_values() == pytest.approx(daily(1))
+    assert len(predicted) == 48  # forecasts run in whole two-day steps
+    assert predicted.view_values() == pytest.approx(daily(2))
     assert predicted.first_start == at(8 * 24).timestamp()
 
 
@@ -38,7 +38,7 @@ def test_a_recent_level_shift_raises_the_near_term_forecast_and_fades_with_lead_
     predicted = forecast(
         Series.from_readings(hourly(values)), origin=at(8 * 24).timestamp(), end=at(9 * 24).timestamp()
     )
-    excess = predicted.view_values() - np.array(daily(1))
+    excess = predicted.view_values()[:24] - np.array(daily(1))
     assert excess[0] > 10
     assert excess[0] > excess[6] > excess[20] > 0
 
@@ -54,10 +54,18 @@ def test_slots_follow_the_history_resolution():
     assert predicted.view_values() == pytest.approx([100.0] * len(predicted))
 
 
-def test_the_horizon_is_rounded_up_to_whole_half_days():
+def test_the_horizon_is_rounded_up_to_whole_two_day_steps():
     history = Series.from_readings(hourly(daily(3)))
-    predicted = forecast(history, origin=at(72).timestamp(), end=at(72 + 13).timestamp())
-    assert predicted.last_end == at(72 + 24).timestamp()
+    for hours, rounded in ((1, 48), (13, 48), (49, 96)):
+        predicted = forecast(history, origin=at(72).timestamp(), end=at(72 + hours).timestamp())
+        assert predicted.last_end == at(72 + rounded).timestamp()
+
+
+def test_a_slot_does_not_depend_on_how_far_the_forecast_runs():
+    history = Series.from_readings(hourly([v + 7 * np.cos(i) for i, v in enumerate(daily(15))]))
+    short = forecast(history, origin=at(15 * 24 + 0.5).timestamp(), end=at(15 * 24 + 3).timestamp())
+    long = forecast(history, origin=at(15 * 24 + 0.5).timestamp(), end=at(15 * 24 + 90).timestamp())
+    assert np.array_equal(short.view_values(), long.view_values()[: len(short)])
 
 
 def test_no_history_gives_no_forecast():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from airflow_carbon_provider.carbon.hysteresis import GridState
-from airflow_carbon_provider.carbon.planner import Plan, choose_zone, plan
+from airflow_carbon_provider.carbon.planner import plan
 from airflow_carbon_provider.carbon.policy import PlanSpec, Policy
 from airflow_carbon_provider.carbon.series import Series
 from tests.carbon.planner_data import T0, at, hourly
@@ -83,14 +83,27 @@ def test_deadline_already_reached_starts_now_and_says_the_deadline_forced_it():
     assert p.start == at(10)
 
 
-def test_history_at_or_after_now_is_never_read():
+def test_history_after_now_is_never_read():
     spec = PlanSpec(policy=Policy.AUTO, duration=timedelta(hours=3), deadline_kind="start")  # type: ignore[arg-type]
     values = [float(100 + 50 * np.sin(i / 24 * 2 * np.pi)) for i in range(DAYS)]
-    known = hourly(values[:48])
-    tampered = hourly(values[:48] + [0.0] * (DAYS - 48))
+    known = hourly(values[:49])  # up to the reading that starts at now (48:00)
+    tampered = hourly(values[:49] + [0.0] * (DAYS - 49))
     a = plan(spec, now=at(48), deadline=at(72), history=known)
     b = plan(spec, now=at(48), deadline=at(72), history=tampered)
     assert a == b
+
+
+def test_a_reading_that_starts_at_now_is_known_at_now():
+    """The boundary rule: a poll on the hour sees the reading of that hour (as a source's latest endpoint serves it);
+    one second earlier it is still the future."""
+    spec = PlanSpec(policy=Policy.THRESHOLD, threshold=200, duration=H)
+    history = hourly([300.0] * 10 + [100.0])  # the 10:00 reading is clean
+    on_the_hour = plan(spec, now=at(10), deadline=at(20), history=history)
+    just_before = plan(spec, now=at(10) - timedelta(seconds=1), deadline=at(20), history=history)
+    assert on_the_hour.intensity_now == 100
+    assert on_the_hour.run_now
+    assert just_before.intensity_now == 300
+    assert not just_before.run_now
 
 
 def test_auto_uses_a_covering_source_forecast():
@@ -199,40 +212,6 @@ def test_plan_serialises_to_json():
     assert data["used"] == "source-forecast"
     assert "history: 10 readings" in data["data"]
     assert "start " in p.describe()
-
-
-def _plan(start_hour: float, run_now: bool, mean: float | None) -> Plan:
-    return Plan(
-        start=at(start_hour),
-        run_now=run_now,
-        expected_mean=mean,
-        intensity_now=mean,
-        mean_if_now=mean,
-        threshold_value=None,
-        policy=Policy.FORECAST,
-        used="forecast",
-        data="",
-        degraded=False,
-        notes=(),
-        deadline_forced=False,
-        gate_state=None,
-        latest_start=at(30),
-    )
-
-
-def test_choose_zone_prefers_a_ready_zone_with_the_lowest_expected_mean():
-    plans = {"PL": _plan(0, True, 600), "NO": _plan(0, True, 30), "FR": _plan(3, False, 10)}
-    assert choose_zone(plans) == "NO"
-
-
-def test_choose_zone_without_a_ready_zone_picks_the_earliest_start():
-    plans = {"PL": _plan(5, False, 100), "FR": _plan(2, False, 300)}
-    assert choose_zone(plans) == "FR"
-
-
-def test_choose_zone_needs_at_least_one_zone():
-    with pytest.raises(ValueError, match="plans must name at least one zone"):
-        choose_zone({})
 
 
 def test_naive_now_is_rejected():

@@ -77,6 +77,9 @@ def test_numbers_and_times_are_parsed():
         ({"extra": {"replay_speed": "fast"}}, "replay_speed must be a number"),
         ({"extra": {"timeout": -1}}, "timeout"),
         ({"extra": {"emission_factor": "mixed"}}, "emission_factor"),
+        ({"extra": {"replay_forecast": "noisy"}}, "replay_forecast must be 'perfect', 'none' or a forecast error"),
+        ({"extra": {"replay_forecast": "-0.1"}}, "replay_forecast"),
+        ({"extra": {"replay_forecast_seed": "1.5"}}, "replay_forecast_seed must be a whole number"),
         ({"extra": {"zonee": "DE"}}, r"unknown field\(s\) \['zonee'\]"),
         ({"extra": {"source": "electricitymaps", "zone": "aws:ap-east-1"}, "password": "t"}, "aws:ap-east-1"),
     ],
@@ -84,6 +87,13 @@ def test_numbers_and_times_are_parsed():
 def test_bad_fields_name_the_field_and_what_is_allowed(fields, message):
     with pytest.raises(ValueError, match=message):
         SourceConfig.from_connection(**fields)
+
+
+@pytest.mark.parametrize(("value", "error"), [(None, 0.0), ("perfect", 0.0), ("none", None), ("0.05", 0.05)])
+def test_the_replay_forecast_is_perfect_none_or_noisy(value, error):
+    extra = {"replay_forecast": value, "replay_forecast_seed": "7"} if value else {}
+    config = SourceConfig.from_connection(extra=extra)
+    assert config.replay_forecast_error == error
 
 
 def test_repr_masks_the_password():

@@ -42,6 +42,22 @@ def test_waits_until_the_next_poll_when_nothing_is_green() -> None:
     assert (decision.status, decision.next_check) == (Status.WAIT, NOW + HOUR)
 
 
+def test_while_waiting_the_best_zone_is_the_one_that_plans_the_earliest_then_cleanest_start() -> None:
+    spec = PlanSpec(policy="forecast", duration=HOUR)  # type: ignore[arg-type]
+    start = NOW.replace(minute=0)
+
+    def planned(zone: str, values: list[float]) -> ZoneData:
+        forecast = [
+            Reading(zone, start + i * HOUR, start + (i + 1) * HOUR, v, forecast=True) for i, v in enumerate(values)
+        ]
+        return ZoneData(latest=Reading(zone, start, start + HOUR, values[0]), forecast=forecast)
+
+    data = {"DE": planned("DE", [300, 300, 300, 100, 300, 300]), "FR": planned("FR", [300, 300, 90, 300, 300, 300])}
+    decision = decide(spec, now=NOW, deadline=NOW + 4 * HOUR, data=data, poll_interval=HOUR)
+    assert (decision.status, decision.zone, decision.best_zone) == (Status.WAIT, None, "FR")
+    assert decision.plans["FR"].start == start + 2 * HOUR
+
+
 def test_the_next_check_is_never_after_the_latest_start() -> None:
     spec = PlanSpec(policy="threshold", threshold=200, duration=HOUR)  # type: ignore[arg-type]
     decision = decide(

@@ -20,9 +20,12 @@ from typing import TYPE_CHECKING
 from airflow_carbon_provider.carbon.clock import Clock, ScaledClock, SystemClock, wall_now
 from airflow_carbon_provider.carbon.csv_series import load_series
 from airflow_carbon_provider.carbon.errors import CarbonSourceError, ZoneUnknownError
+from airflow_carbon_provider.carbon.noise import forecast_noise
 from airflow_carbon_provider.carbon.sources.base import check_horizon, check_window
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from airflow_carbon_provider.carbon.readings import Reading
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,7 @@ DATA_PACKAGE = "airflow_carbon_provider.carbon.data"
 DEFAULT_ZONE = "ES"
 BUNDLED_NAME = re.compile(r"^(?P<zone>.+)_(?P<year>\d{4})\.csv$")
 PERFECT_KNOWLEDGE = "perfect-knowledge"
+SIMULATED_ERROR = "simulated-forecast-error"
 
 
 def bundled_files() -> dict[str, Path]:
@@ -50,11 +54,29 @@ class _Series:
         self.readings = tuple(readings)
         self.starts = [r.start for r in readings]
 
-    def window(self, start: datetime, end: datetime) -> list[Reading]:
-        """Readings overlapping ``[start, end)``."""
+    def window(self, start: datetime, end: datetime, readings: Sequence[Reading] | None = None) -> list[Reading]:
+        """Readings overlapping ``[start, end)`` (of ``readings``, a copy of the series with other values)."""
         first = max(0, bisect.bisect_right(self.starts, start) - 1)
         last = bisect.bisect_left(self.starts, end)
-        return [r for r in self.readings[first:last] if r.end > start]
+        return [r for r in (readings or self.readings)[first:last] if r.end > start]
+
+    @functools.cached_property
+    def perfect_forecast(self) -> tuple[Reading, ...]:
+        return tuple(dataclasses.replace(r, forecast=True, flags=(*r.flags, PERFECT_KNOWLEDGE)) for r in self.readings)
+
+    @functools.lru_cache(maxsize=4)  # noqa: B019 -- one entry per error and seed a connection asks for
+    def noisy_forecast(self, error: float, seed: int) -> tuple[Reading, ...]:
+        """The series plus the noise of :func:`~airflow_carbon_provider.carbon.noise.forecast_noise`."""
+        import numpy as np
+
+        values = np.array([r.intensity for r in self.readings])
+        lengths = np.array([(r.end - r.start).total_seconds() for r in self.readings])
+        noise = forecast_noise(values, lengths, error=error, seed=seed).tolist()
+        flag = f"{SIMULATED_ERROR}:{error:g}:seed={seed}"
+        return tuple(
+            dataclasses.replace(r, intensity=r.intensity + n, forecast=True, flags=(*r.flags, flag))
+            for r, n in zip(self.readings, noise, strict=True)
+        )
 
 
 @functools.lru_cache(maxsize=16)
@@ -91,7 +113,6 @@ class ReplaySource:
     """Serves one recorded series per zone: a file given by path, or the bundled data by zone name."""
 
     name = "replay"
-    has_forecast = True
 
     def __init__(
         self,
@@ -103,8 +124,19 @@ class ReplaySource:
         replay_start: datetime | None = None,
         replay_speed: float = 1.0,
         replay_wall_origin: float | None = None,
+        forecast_error: float | None = 0.0,
+        forecast_seed: int = 0,
     ) -> None:
-        """``clock`` wins; otherwise a :func:`replay_clock` from ``replay_start/speed/wall_origin``."""
+        """``clock`` wins; otherwise a :func:`replay_clock` from ``replay_start/speed/wall_origin``.
+
+        ``forecast_error``: 0 serves the recorded future as the forecast (perfect knowledge), a fraction such as
+        0.05 the recorded future plus Gaussian noise (seed ``forecast_seed``, :mod:`~...carbon.noise`), None no
+        forecast at all (as a source without forecasts: ``auto`` then plans on the built-in forecaster).
+        """
+        if forecast_error is not None and not 0 <= forecast_error < 10:
+            raise ValueError(f"replay_forecast: an error must be a fraction >= 0 such as 0.05, got {forecast_error!r}")
+        self.forecast_error, self.forecast_seed = forecast_error, forecast_seed
+        self.has_forecast = forecast_error is not None
         if replay_file is not None:
             path = Path(replay_file).expanduser()
             if not path.is_file():
@@ -163,9 +195,13 @@ class ReplaySource:
 
     async def forecast(self, zone: str, horizon: timedelta) -> list[Reading]:
         check_horizon(horizon)
+        if self.forecast_error is None:
+            raise CarbonSourceError(self.name, "this replay connection serves no forecast (replay_forecast 'none')")
         now = self.clock.now()
-        ahead = (await self._aseries(zone)).window(now, now + horizon)
-        return [dataclasses.replace(r, forecast=True, flags=(*r.flags, PERFECT_KNOWLEDGE)) for r in ahead]
+        series = await self._aseries(zone)
+        if self.forecast_error == 0:
+            return series.window(now, now + horizon, series.perfect_forecast)
+        return series.window(now, now + horizon, series.noisy_forecast(self.forecast_error, self.forecast_seed))
 
     async def history(self, zone: str, start: datetime, end: datetime) -> list[Reading]:
         start, end = check_window(start, end)

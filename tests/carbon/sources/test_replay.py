@@ -131,3 +131,27 @@ def test_a_shared_wall_origin_gives_every_process_the_same_clock():
     first = ReplaySource(replay_speed=60, replay_wall_origin=1_700_000_000, replay_start=AT)
     second = ReplaySource(replay_speed=60, replay_wall_origin=1_700_000_000, replay_start=AT)
     assert first.clock == second.clock
+
+
+@pytest.mark.asyncio
+async def test_a_replay_without_forecast_says_so_and_serves_none(clock):
+    source = ReplaySource(clock=clock, forecast_error=None)
+    assert not source.has_forecast
+    with pytest.raises(CarbonSourceError, match="serves no forecast"):
+        await source.forecast("ES", timedelta(hours=3))
+
+
+@pytest.mark.asyncio
+async def test_a_noisy_replay_forecast_is_the_replay_cli_forecast_for_that_seed(clock):
+    from airflow_carbon_provider.carbon.series import Series
+    from airflow_carbon_provider.replay.engine import noisy
+
+    source = ReplaySource(clock=clock, forecast_error=0.05, forecast_seed=4)
+    served = await source.forecast("ES", timedelta(hours=6))
+    truth = Series.from_readings(list(source.series("ES")))
+    expected = noisy(truth, 0.05, 4).ending_after(AT.timestamp()).before((AT + timedelta(hours=6)).timestamp())
+    assert [r.intensity for r in served] == pytest.approx(expected.view_values().tolist(), abs=1e-9)
+    assert [r.intensity for r in served] != [
+        r.intensity for r in await ReplaySource(clock=clock).forecast("ES", timedelta(hours=6))
+    ]
+    assert all(r.forecast and "simulated-forecast-error:0.05:seed=4" in r.flags for r in served)
