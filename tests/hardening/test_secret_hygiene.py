@@ -5,7 +5,7 @@ faults against the fake API and fires; the sensor completes. Every log record (t
 httpcore's at DEBUG), everything written to stdout/stderr, the trigger kwargs, the XCom, the reprs and the
 exception messages are searched for the API token, the WattTime password, the Basic credential and every bearer
 token issued. Not run through ``airflow dags test``, whose supervisor logs the masked value once at DEBUG (a
-known Airflow issue, see ../shared/reference/airflow3.md).
+known Airflow issue of the task supervisor, not of this provider).
 """
 
 from __future__ import annotations
